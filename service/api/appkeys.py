@@ -1,0 +1,14 @@
+"""Typed application keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ..oauth.services import Services
+from ..settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+SERVICES = web.AppKey("services", Services)
+STATE = web.AppKey("state", dict[str, Any])

@@ -1,0 +1,33 @@
+"""JSON responses: every token-endpoint answer is JSON with no-store caching (RFC 6749 §5.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from ..errors import OAuthError
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    merged = dict(NO_STORE)
+    if headers:
+        merged.update(headers)
+    return web.Response(
+        body=orjson.dumps(body), status=status, headers=merged, content_type="application/json"
+    )
+
+
+def error_response(exc: OAuthError, extra_headers: dict[str, str] | None = None) -> web.Response:
+    headers = dict(extra_headers or {})
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    if exc.www_authenticate:
+        headers["WWW-Authenticate"] = exc.www_authenticate
+    body = {"error": exc.code.value, "error_description": exc.description}
+    return json_response(body, exc.status, headers)

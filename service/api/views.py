@@ -1,0 +1,95 @@
+"""One thin coroutine per route: parse -> OAuth call -> JSON."""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+from aiohttp import web
+
+from ..errors import ErrorCode, OAuthError, StoreUnavailable
+from ..oauth.grants import build_grant_table
+from ..oauth.introspection import introspect
+from ..oauth.revocation import revoke
+from ..oauth.token_endpoint import issue_token
+from .appkeys import SERVICES, SETTINGS, STATE
+from .parsing import parse_request
+from .responses import json_response
+
+READY_CACHE_SECONDS = 1.0
+
+
+async def token(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    req = await parse_request(request, services.settings.server.proxy_hops)
+    response = await issue_token(req, services)
+    return json_response(response.as_dict())
+
+
+async def revoke_view(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    req = await parse_request(request, services.settings.server.proxy_hops, allow_bearer=True)
+    await revoke(req, services)
+    return json_response({})
+
+
+async def introspect_view(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    req = await parse_request(request, services.settings.server.proxy_hops)
+    return json_response(await introspect(req, services))
+
+
+async def jwks(request: web.Request) -> web.Response:
+    return web.Response(
+        body=request.app[SERVICES].jwt.jwks_json(),
+        content_type="application/json",
+        headers={"Cache-Control": "public, max-age=60"},
+    )
+
+
+async def metadata(request: web.Request) -> web.Response:
+    """RFC 8414 authorization server metadata: exactly what this server supports."""
+    settings = request.app[SETTINGS]
+    issuer = settings.tokens.issuer.rstrip("/")
+    auth_methods = ["client_secret_basic", "client_secret_post", "none"]
+    body = {
+        "issuer": settings.tokens.issuer,
+        "token_endpoint": f"{issuer}/v1/auth/token",
+        "revocation_endpoint": f"{issuer}/v1/auth/revoke",
+        "introspection_endpoint": f"{issuer}/v1/auth/introspect",
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "grant_types_supported": sorted(build_grant_table()),
+        "response_types_supported": [],
+        "scopes_supported": ["public-read", "user", "trusted:user", "integ"],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": auth_methods,
+        "token_endpoint_auth_signing_alg_values_supported": [settings.keys.algorithm],
+    }
+    return web.Response(
+        body=orjson.dumps(body),
+        content_type="application/json",
+        headers={"Cache-Control": "public, max-age=60"},
+    )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the process answers. Never touches Redis."""
+    return json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: Redis answered a PING within the last second, and we are not draining."""
+    state = request.app[STATE]
+    if state.get("draining"):
+        raise OAuthError(ErrorCode.TEMPORARILY_UNAVAILABLE, detail="draining", retry_after=1)
+    now = time.monotonic()
+    if now - state.get("ready_checked", 0.0) > READY_CACHE_SECONDS:
+        try:
+            state["ready"] = await request.app[SERVICES].store.ping()
+        except StoreUnavailable:
+            state["ready"] = False
+        state["ready_checked"] = now
+    if not state.get("ready"):
+        raise OAuthError(ErrorCode.TEMPORARILY_UNAVAILABLE, detail="redis down", retry_after=1)
+    return json_response({"status": "ready"})

@@ -1,0 +1,87 @@
+"""create_app: the composition root (settings -> store, crypto, services, routes)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from .api.appkeys import SERVICES, SETTINGS, STATE
+from .api.middlewares import make_middleware
+from .api.routes import setup_routes
+from .crypto.hashing import SecretHasher
+from .crypto.jwt import JwtCodec, SigningKey, SigningKeyError, generate_pem, load_key, load_key_dir
+from .oauth.clients import ClientDirectory
+from .oauth.grants import build_grant_table
+from .oauth.services import Services
+from .settings import KeySettings, Settings, TokenSettings
+from .store.redis import RedisStore, connect
+
+log = structlog.get_logger("tokenhouse.app")
+
+
+def load_signing_keys(keys: KeySettings) -> tuple[list[SigningKey], str]:
+    """The keys from keys.dir and the active kid; without a dir, one generated key."""
+    if not keys.dir:
+        log.warning("keys.generated", reason="keys.dir is not set: tokens die with this process")
+        key = load_key("generated", generate_pem(keys.algorithm), keys.algorithm)
+        return [key], key.kid
+    loaded = load_key_dir(Path(keys.dir), keys.algorithm)
+    if keys.active_kid:
+        return loaded, keys.active_kid
+    if len(loaded) > 1:
+        raise SigningKeyError(
+            f"keys.dir holds {len(loaded)} keys: set keys.active_kid to the one that signs"
+        )
+    return loaded, loaded[0].kid
+
+
+def build_codec(
+    tokens: TokenSettings, keys: KeySettings, signing: tuple[list[SigningKey], str] | None = None
+) -> JwtCodec:
+    loaded, active = signing or load_signing_keys(keys)
+    return JwtCodec(
+        loaded, active, algorithm=keys.algorithm, issuer=tokens.issuer, audience=tokens.audience
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    redis: Any = None,
+    signing: tuple[list[SigningKey], str] | None = None,
+) -> web.Application:
+    """The aiohttp application. ``redis`` injects a client (fakeredis in unit tests)."""
+    client = redis if redis is not None else connect(settings.redis)
+    store = RedisStore(client, settings.redis.prefix, deadline=settings.server.request_timeout)
+    hasher = SecretHasher(settings.hashing)
+    services = Services(
+        settings=settings,
+        store=store,
+        hasher=hasher,
+        jwt=build_codec(settings.tokens, settings.keys, signing),
+        clients=ClientDirectory(store, hasher, settings.cache),
+        grants=build_grant_table(),
+    )
+    app = web.Application(
+        middlewares=[make_middleware()],
+        client_max_size=settings.server.body_limit,
+        handler_args={"max_line_size": 8190, "max_field_size": 8190},
+    )
+    app[SETTINGS] = settings
+    app[SERVICES] = services
+    app[STATE] = {}
+    setup_routes(app)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        for warning in await store.server_warnings():
+            log.warning("redis.config", warning=warning)
+        yield
+        await store.close()
+        hasher.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

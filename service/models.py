@@ -1,0 +1,78 @@
+"""Plain records passed between layers (no aiohttp, no Redis here)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ClientKind(StrEnum):
+    MARKETPLACE = "marketplace"
+    INTEGRATION = "integration"
+
+
+@dataclass(frozen=True)
+class Client:
+    """An application: the marketplace kind may have a secret, the integration kind must."""
+
+    client_id: str
+    kind: ClientKind
+    name: str
+    secret_hash: str = ""  # argon2id hash; empty when the client has no secret
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.secret_hash)
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: str
+    email: str
+    password_hash: str
+    disabled: bool = False
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """What the request presented to identify its client (body or HTTP Basic)."""
+
+    client_id: str | None
+    client_secret: str | None
+    via_basic: bool = False
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """A parsed form request: parameters with empty values already dropped."""
+
+    params: Mapping[str, str]
+    credentials: ClientCredentials
+    source: str = ""  # the client's address, after trusted proxy hops
+    bearer: str | None = None  # an Authorization: Bearer token (revoke)
+
+    def get(self, name: str) -> str | None:
+        return self.params.get(name)
+
+
+@dataclass(frozen=True)
+class TokenResponse:
+    access_token: str
+    expires_in: int
+    scope: str
+    refresh_token: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "access_token": self.access_token,
+            "token_type": "bearer",
+            "expires_in": self.expires_in,
+            "scope": self.scope,
+        }
+        if self.refresh_token is not None:
+            body["refresh_token"] = self.refresh_token
+        body.update(self.extra)
+        return body

@@ -1,0 +1,73 @@
+"""Client authentication: RFC 6749 §2.3.1 (HTTP Basic or body parameters).
+
+An unknown client and a wrong secret look the same: both verify a presented secret against
+an argon2 hash (a dummy one for the unknown client) and answer 401 invalid_client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+
+from ..errors import ErrorCode, OAuthError
+from ..models import Client, ClientCredentials
+from .services import Services
+
+log = structlog.get_logger("tokenhouse.client_auth")
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    client: Client
+    secret_verified: bool
+
+
+def invalid_client(creds: ClientCredentials, detail: str) -> OAuthError:
+    # Only challenge when Basic was used: a browser would otherwise pop up a login dialog.
+    challenge = 'Basic realm="tokenhouse"' if creds.via_basic else None
+    return OAuthError(ErrorCode.INVALID_CLIENT, detail=detail, www_authenticate=challenge)
+
+
+async def authenticate_client(
+    creds: ClientCredentials, services: Services, *, source: str = "", stale_ok: bool = False
+) -> Authenticated:
+    """The client the request names; its secret checked when one was presented."""
+    if not creds.client_id:
+        raise OAuthError(ErrorCode.INVALID_REQUEST, "The client_id parameter is required.")
+    directory = services.clients
+    client = await directory.get(creds.client_id, stale_ok=stale_ok)
+    if creds.client_secret is None:
+        if client is None:
+            raise invalid_client(creds, "unknown client")
+        return Authenticated(client, secret_verified=False)
+
+    if (
+        client is not None
+        and client.has_secret
+        and directory.cached_secret_ok(client, creds.client_secret)
+    ):
+        return Authenticated(client, secret_verified=True)
+    wait = max(
+        directory.failures.retry_after(f"client:{creds.client_id}"),
+        directory.failures.retry_after(f"source:{source}"),
+    )
+    if wait:
+        raise OAuthError(
+            ErrorCode.TOO_MANY_REQUESTS, detail="client secret failures", retry_after=wait
+        )
+    if await directory.verify_secret(client, creds.client_secret):
+        assert client is not None
+        return Authenticated(client, secret_verified=True)
+    directory.failures.record(f"client:{creds.client_id}")
+    directory.failures.record(f"source:{source}")
+    log.info("client_auth.failed", client_id=creds.client_id, known=client is not None)
+    raise invalid_client(creds, "wrong secret or unknown client")
+
+
+async def require_confidential(creds: ClientCredentials, services: Services, source: str) -> Client:
+    """A client that proved its secret, or a public client (no secret) naming itself."""
+    auth = await authenticate_client(creds, services, source=source)
+    if auth.client.has_secret and not auth.secret_verified:
+        raise invalid_client(creds, "secret required")
+    return auth.client

@@ -1,0 +1,30 @@
+"""The grant contract: one class per grant_type, looked up in a table."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Protocol
+
+from ...models import Client, ClientKind, TokenRequest, TokenResponse
+from ..services import Services
+
+
+class Grant(Protocol):
+    grant_type: ClassVar[str]
+    client_kinds: ClassVar[frozenset[ClientKind]]
+    # Anonymous client_credentials may be served from the client cache while Redis is down.
+    stateless: ClassVar[bool]
+
+    def requires_secret(self, client: Client) -> bool: ...
+
+    async def exchange(
+        self, req: TokenRequest, client: Client, services: Services
+    ) -> TokenResponse: ...
+
+
+def required(req: TokenRequest, name: str) -> str:
+    from ...errors import ErrorCode, OAuthError
+
+    value = req.get(name)
+    if value is None:
+        raise OAuthError(ErrorCode.INVALID_REQUEST, f"The {name} parameter is required.")
+    return value

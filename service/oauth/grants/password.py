@@ -1,0 +1,80 @@
+"""Resource owner password credentials grant: RFC 6749 §4.3.
+
+Kept for Sharetribe compatibility although RFC 9700 §2.4 says it MUST NOT be used. Unknown
+user, disabled user and wrong password give the same answer after the same argon2 work.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import structlog
+
+from ...errors import ErrorCode, OAuthError
+from ...models import Client, ClientKind, TokenRequest, TokenResponse
+from ...store.keys import user_owner
+from .. import throttle
+from ..scopes import USER, grant_scope
+from ..services import Services
+from ..tokens import RefreshToken, mint_access_token
+from .base import required
+
+log = structlog.get_logger("tokenhouse.password")
+
+
+class PasswordGrant:
+    grant_type: ClassVar[str] = "password"
+    client_kinds: ClassVar[frozenset[ClientKind]] = frozenset({ClientKind.MARKETPLACE})
+    stateless: ClassVar[bool] = False
+
+    def requires_secret(self, client: Client) -> bool:
+        return False
+
+    async def exchange(
+        self, req: TokenRequest, client: Client, services: Services
+    ) -> TokenResponse:
+        username = required(req, "username")
+        password = required(req, "password")
+        scope = grant_scope(req.get("scope"), USER)
+        await throttle.check_login(services, username, req.source)
+
+        store = services.store
+        user_id = await store.get_user_id(username)
+        user = await store.get_user(user_id) if user_id else None
+        ok = await services.hasher.verify(user.password_hash if user else None, password)
+        if not ok or user is None or user.disabled:
+            await throttle.record_login_failure(services, username, req.source)
+            raise OAuthError(
+                ErrorCode.INVALID_GRANT, "Invalid username or password.", detail="bad credentials"
+            )
+
+        structlog.contextvars.bind_contextvars(user_id=user.user_id)
+        await throttle.clear_account(services, username)
+        if services.hasher.needs_rehash(user.password_hash):
+            new_hash = await services.hasher.hash_async(password)
+            await store.set_password_hash(user.user_id, user.password_hash, new_hash)
+            log.info("password.rehashed", user_id=user.user_id)
+
+        tokens = services.settings.tokens
+        refresh = RefreshToken.new(user_owner(user.user_id))
+        await store.create_session(
+            refresh.owner,
+            refresh.sid,
+            client.client_id,
+            scope,
+            refresh.digest,
+            idle_ms=tokens.refresh_idle_ttl * 1000,
+            max_ms=tokens.refresh_max_ttl * 1000,
+            cap=tokens.max_sessions,
+        )
+        structlog.contextvars.bind_contextvars(session=refresh.session_ref)
+        access = mint_access_token(
+            services.jwt,
+            sub=user.user_id,
+            client_id=client.client_id,
+            scope=scope,
+            ttl=tokens.access_ttl,
+            now=services.clock(),
+            session_ref=refresh.session_ref,
+        )
+        return TokenResponse(access, tokens.access_ttl, scope, refresh_token=refresh.value)

@@ -1,0 +1,83 @@
+"""Token exchange: RFC 8693, as Sharetribe uses it.
+
+A marketplace client proves its secret and presents a live ``user`` access token issued to it;
+it gets a ``trusted:user`` access token for the same user and session, and no refresh token.
+The subject's session must still be alive in Redis, so a logout cannot be undone.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import structlog
+
+from ...crypto.jwt import InvalidJwt
+from ...errors import ErrorCode, OAuthError
+from ...models import Client, ClientKind, TokenRequest, TokenResponse
+from ..scopes import TRUSTED_USER, USER, grant_scope
+from ..services import Services
+from ..tokens import mint_access_token, split_session_ref
+from .base import required
+
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+URN = "urn:ietf:params:oauth:grant-type:token-exchange"
+
+log = structlog.get_logger("tokenhouse.token_exchange")
+
+
+class TokenExchangeGrant:
+    grant_type: ClassVar[str] = "token_exchange"
+    client_kinds: ClassVar[frozenset[ClientKind]] = frozenset({ClientKind.MARKETPLACE})
+    stateless: ClassVar[bool] = False
+
+    def requires_secret(self, client: Client) -> bool:
+        return True
+
+    async def exchange(
+        self, req: TokenRequest, client: Client, services: Services
+    ) -> TokenResponse:
+        subject = required(req, "subject_token")
+        for name in ("subject_token_type", "requested_token_type"):
+            value = req.get(name)
+            if value is not None and value != ACCESS_TOKEN_TYPE:
+                raise OAuthError(
+                    ErrorCode.INVALID_REQUEST, f"Only access tokens are supported as {name}."
+                )
+        scope = grant_scope(req.get("scope"), TRUSTED_USER)
+        try:
+            claims = services.jwt.verify(subject, services.clock())
+        except InvalidJwt as exc:
+            raise OAuthError(
+                ErrorCode.INVALID_GRANT, "The subject_token is invalid.", detail=str(exc)
+            ) from exc
+        ref = split_session_ref(claims.get("sid"))
+        if claims["scope"] != USER or claims["client_id"] != client.client_id or ref is None:
+            raise OAuthError(
+                ErrorCode.INVALID_GRANT,
+                "The subject_token is invalid.",
+                detail="not a user token of this client",
+            )
+        owner, sid = ref
+        if owner != f"u-{claims['sub']}":
+            raise OAuthError(
+                ErrorCode.INVALID_GRANT, "The subject_token is invalid.", detail="owner mismatch"
+            )
+        alive = await services.store.check_session(owner, sid, claims["jti"])
+        if alive is None or alive[0] != client.client_id:
+            raise OAuthError(
+                ErrorCode.INVALID_GRANT,
+                "The subject_token is invalid.",
+                detail="session ended or token revoked",
+            )
+        structlog.contextvars.bind_contextvars(user_id=claims["sub"], session=claims["sid"])
+        ttl = services.settings.tokens.access_ttl
+        access = mint_access_token(
+            services.jwt,
+            sub=claims["sub"],
+            client_id=client.client_id,
+            scope=scope,
+            ttl=ttl,
+            now=services.clock(),
+            session_ref=claims["sid"],
+        )
+        return TokenResponse(access, ttl, scope, extra={"issued_token_type": ACCESS_TOKEN_TYPE})

@@ -1,0 +1,63 @@
+"""Token introspection: RFC 7662. The caller authenticates as a client and sees only its tokens.
+
+A token is inactive when it is expired, revoked, its session is gone (a deleted key), or it
+belongs to another client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..crypto.jwt import InvalidJwt
+from ..errors import ErrorCode, OAuthError
+from ..models import TokenRequest
+from .client_auth import require_confidential
+from .services import Services
+from .tokens import RefreshToken, split_session_ref
+
+INACTIVE: dict[str, Any] = {"active": False}
+
+
+async def introspect(req: TokenRequest, services: Services) -> dict[str, Any]:
+    token = req.get("token")
+    if token is None:
+        raise OAuthError(ErrorCode.INVALID_REQUEST, "The token parameter is required.")
+    client = await require_confidential(req.credentials, services, req.source)
+    store = services.store
+
+    refresh = RefreshToken.parse(token)
+    if refresh is not None:
+        found = await store.inspect_refresh(refresh.owner, refresh.sid, refresh.digest)
+        if found is None or found[0] != client.client_id:
+            return INACTIVE
+        cid, scope, ttl_ms, created_ms = found
+        now = services.clock()
+        return {
+            "active": True,
+            "token_type": "refresh_token",
+            "client_id": cid,
+            "scope": scope,
+            "sub": refresh.owner.partition("-")[2],
+            "sid": refresh.session_ref,
+            "iat": created_ms // 1000,
+            "exp": int(now + ttl_ms / 1000),
+            "iss": services.jwt.issuer,
+        }
+
+    try:
+        claims = services.jwt.verify(token, services.clock())
+    except InvalidJwt:
+        return INACTIVE
+    if claims["client_id"] != client.client_id or claims["exp"] <= services.clock():
+        return INACTIVE
+    ref = split_session_ref(claims.get("sid"))
+    if ref is not None:
+        alive = await store.check_session(ref[0], ref[1], claims["jti"])
+        if alive is None or alive[0] != client.client_id:
+            return INACTIVE
+    elif claims.get("sid") is not None or await store.is_revoked(None, claims["jti"]):
+        return INACTIVE
+    body = {k: claims[k] for k in ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti")}
+    if "sid" in claims:
+        body["sid"] = claims["sid"]
+    return {"active": True, "token_type": "access_token", **body}

@@ -1,0 +1,68 @@
+"""Token revocation: RFC 7009.
+
+Two callers: the SDKs (``token`` plus ``Authorization: Bearer <access token>``, no client
+credentials) and standard RFC 7009 clients (HTTP Basic or body credentials). A refresh token
+ends its whole session; an access token's ``jti`` goes into the revocation set for the rest of
+its life. An unknown, foreign or already revoked token is answered 200 and changes nothing.
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from ..crypto.jwt import InvalidJwt
+from ..errors import ErrorCode, OAuthError
+from ..models import TokenRequest
+from .client_auth import require_confidential
+from .services import Services
+from .tokens import RefreshToken, split_session_ref
+
+log = structlog.get_logger("tokenhouse.revocation")
+
+
+async def caller_client_id(req: TokenRequest, services: Services) -> str:
+    """The client on whose behalf the request revokes."""
+    if req.bearer is not None:
+        try:
+            claims = services.jwt.verify(req.bearer, services.clock())
+        except InvalidJwt as exc:
+            raise OAuthError(
+                ErrorCode.INVALID_TOKEN,
+                detail=str(exc),
+                www_authenticate='Bearer error="invalid_token"',
+            ) from exc
+        return str(claims["client_id"])
+    client = await require_confidential(req.credentials, services, req.source)
+    return client.client_id
+
+
+async def revoke(req: TokenRequest, services: Services) -> bool:
+    """Revoke the token if it is the caller's; True when something was revoked."""
+    token = req.get("token")
+    if token is None:
+        raise OAuthError(ErrorCode.INVALID_REQUEST, "The token parameter is required.")
+    client_id = await caller_client_id(req, services)
+    structlog.contextvars.bind_contextvars(client_id=client_id)
+
+    refresh = RefreshToken.parse(token)
+    if refresh is not None:
+        done = await services.store.revoke_session(
+            refresh.owner, refresh.sid, refresh.digest, client_id
+        )
+        if done:
+            log.info("session.revoked", session=refresh.session_ref, client_id=client_id)
+        return done
+
+    try:
+        claims = services.jwt.verify(token, services.clock())
+    except InvalidJwt:
+        return False  # unknown, expired or not ours: nothing to do (RFC 7009 §2.2)
+    if claims["client_id"] != client_id:
+        return False
+    ref = split_session_ref(claims.get("sid"))
+    remaining_ms = int((claims["exp"] - services.clock()) * 1000)
+    if remaining_ms <= 0:
+        return False
+    await services.store.revoke_access_token(ref[0] if ref else None, claims["jti"], remaining_ms)
+    log.info("access_token.revoked", jti=claims["jti"], client_id=client_id)
+    return True

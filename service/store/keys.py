@@ -1,0 +1,73 @@
+"""Every Redis key name, built from the configured prefix. The layout is an operator interface.
+
+Sessions, the session index and revoked access tokens of one owner share a hash tag
+(``{u-<user id>}`` or ``{c-<client id>}``) so every script touches a single Cluster slot.
+
+    <p>client:<client_id>             hash   kind, name, secret (argon2id hash), created
+    <p>email:<lower-case email>       string user id
+    <p>user:{u-<uid>}                 hash   email, pw (argon2id hash), disabled, created
+    <p>s:{<owner>}:<sid>              hash   one session: cid, scope, cur/prev (SHA-256 of the
+                                             refresh tokens), pu, wrap, ae, ct; TTL = idle TTL
+    <p>sessions:{<owner>}             zset   the owner's session ids, score = absolute expiry ms
+    <p>revoked:{<owner>}:<jti>        string a revoked access token; TTL = its remaining life
+    <p>revoked:<jti>                  string the same for anonymous tokens (no owner)
+    <p>fail:acct:<sha256(username)>   string failed logins of an account; TTL = window
+    <p>fail:src:<address>             string failed logins from a source; TTL = window
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+OWNER_RE = re.compile(r"^[uc]-[A-Za-z0-9-]{1,64}$")
+
+
+def user_owner(user_id: str) -> str:
+    return f"u-{user_id}"
+
+
+def client_owner(client_id: str) -> str:
+    return f"c-{client_id}"
+
+
+@dataclass(frozen=True)
+class Keys:
+    prefix: str
+
+    def client(self, client_id: str) -> str:
+        return f"{self.prefix}client:{client_id}"
+
+    def client_pattern(self) -> str:
+        return f"{self.prefix}client:*"
+
+    def email(self, email: str) -> str:
+        return f"{self.prefix}email:{email.strip().lower()}"
+
+    def user(self, user_id: str) -> str:
+        return f"{self.prefix}user:{{{user_owner(user_id)}}}"
+
+    def user_pattern(self) -> str:
+        return f"{self.prefix}user:*"
+
+    def session_prefix(self, owner: str) -> str:
+        return f"{self.prefix}s:{{{owner}}}:"
+
+    def session(self, owner: str, sid: str) -> str:
+        return f"{self.session_prefix(owner)}{sid}"
+
+    def index(self, owner: str) -> str:
+        return f"{self.prefix}sessions:{{{owner}}}"
+
+    def revoked(self, owner: str | None, jti: str) -> str:
+        if owner is None:
+            return f"{self.prefix}revoked:{jti}"
+        return f"{self.prefix}revoked:{{{owner}}}:{jti}"
+
+    def failures_account(self, username: str) -> str:
+        digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+        return f"{self.prefix}fail:acct:{digest}"
+
+    def failures_source(self, source: str) -> str:
+        return f"{self.prefix}fail:src:{source}"

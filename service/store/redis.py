@@ -1,0 +1,418 @@
+"""RedisStore: clients, users, sessions and throttles in Redis. RedisError never leaves here.
+
+Every multi-key operation is one Lua script from ``store/lua/`` on keys that share a hash tag,
+so it is atomic and Cluster-safe. The client never retries a command by itself: a retried
+state-changing script could run twice and look like refresh-token reuse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any, TypeVar
+
+from redis import asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from ..errors import StoreUnavailable
+from ..models import Client, ClientKind, User
+from ..settings import RedisSettings
+from .keys import Keys
+
+T = TypeVar("T")
+
+SCRIPTS = (
+    "create_session",
+    "refresh_session",
+    "revoke_session",
+    "check_session",
+    "inspect_refresh",
+)
+
+
+def _lua(name: str) -> str:
+    return resources.files("service.store").joinpath(f"lua/{name}.lua").read_text("utf-8")
+
+
+def _s(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def connect(settings: RedisSettings, url: str | None = None) -> Any:
+    """A redis-py asyncio client with short timeouts and no automatic retries."""
+    url = url or settings.url
+    common: dict[str, Any] = {
+        "socket_timeout": settings.socket_timeout,
+        "socket_connect_timeout": settings.connect_timeout,
+        "retry": Retry(NoBackoff(), 0),
+        "retry_on_timeout": False,
+        "health_check_interval": 0,
+    }
+    if settings.cluster:
+        from redis.asyncio.cluster import RedisCluster
+
+        return RedisCluster.from_url(url, **common)
+    if url.startswith("redis+sentinel://"):
+        return _sentinel(url, common)
+    return aioredis.from_url(url, **common)
+
+
+def _sentinel(url: str, common: dict[str, Any]) -> Any:
+    """``redis+sentinel://host:port[,host:port]/service_name[/db]``: the master, re-resolved."""
+    from urllib.parse import urlsplit
+
+    from redis.asyncio.sentinel import Sentinel
+
+    parts = urlsplit(url)
+    hosts = []
+    for hostport in parts.netloc.rsplit("@", 1)[-1].split(","):
+        host, _, port = hostport.rpartition(":")
+        hosts.append((host or hostport, int(port or 26379)))
+    path = [p for p in parts.path.split("/") if p]
+    service = path[0] if path else "mymaster"
+    db = int(path[1]) if len(path) > 1 else 0
+    sentinel = Sentinel(
+        hosts,
+        socket_timeout=common["socket_timeout"],
+        socket_connect_timeout=common["socket_connect_timeout"],
+    )
+    return sentinel.master_for(service, db=db, **common)
+
+
+class RedisStore:
+    """The token service's storage; every method may raise StoreUnavailable."""
+
+    def __init__(self, redis: Any, prefix: str, *, deadline: float = 2.0) -> None:
+        self.redis = redis
+        self.keys = Keys(prefix)
+        self.deadline = deadline
+        self._scripts = {name: redis.register_script(_lua(name)) for name in SCRIPTS}
+        self.errors = 0  # read by the metrics module
+        self.on_error: Callable[[str], None] | None = None
+        self.on_latency: Callable[[str, float], None] | None = None
+
+    async def _run(self, op: str, call: Callable[[], Awaitable[T]]) -> T:
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.deadline):
+                result = await call()
+        except (RedisError, OSError, TimeoutError) as exc:
+            self.errors += 1
+            if self.on_error:
+                self.on_error(op)
+            raise StoreUnavailable(f"{op}: {type(exc).__name__}") from exc
+        if self.on_latency:
+            self.on_latency(op, time.perf_counter() - started)
+        return result
+
+    async def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        return await self._run(name, lambda: self._scripts[name](keys=keys, args=args))
+
+    # health -----------------------------------------------------------------------------
+    async def ping(self) -> bool:
+        return bool(await self._run("ping", self.redis.ping))
+
+    async def server_warnings(self) -> list[str]:
+        """Settings of this Redis that put sessions at risk (eviction, no persistence)."""
+        warnings = []
+        try:
+            policy = await self._run("config", lambda: self.redis.config_get("maxmemory-policy"))
+            aof = await self._run("config", lambda: self.redis.config_get("appendonly"))
+        except StoreUnavailable:
+            return ["Redis did not answer CONFIG GET; cannot check eviction and persistence"]
+        policy = _flat(policy).get("maxmemory-policy", "")
+        if policy and policy != "noeviction":
+            warnings.append(f"Redis maxmemory-policy is {policy}: sessions may be evicted")
+        if _flat(aof).get("appendonly", "no") != "yes":
+            warnings.append("Redis appendonly is off: sessions are lost on a Redis restart")
+        return warnings
+
+    # clients ----------------------------------------------------------------------------
+    async def get_client(self, client_id: str) -> Client | None:
+        raw = await self._run("get_client", lambda: self.redis.hgetall(self.keys.client(client_id)))
+        if not raw:
+            return None
+        data = {_s(k): _s(v) for k, v in raw.items()}
+        return Client(
+            client_id=client_id,
+            kind=ClientKind(data.get("kind", "marketplace")),
+            name=data.get("name", ""),
+            secret_hash=data.get("secret", ""),
+        )
+
+    async def save_client(self, client: Client) -> None:
+        mapping = {
+            "kind": client.kind.value,
+            "name": client.name,
+            "secret": client.secret_hash,
+            "created": int(time.time()),
+        }
+        key = self.keys.client(client.client_id)
+        await self._run("save_client", lambda: self.redis.hset(key, mapping=mapping))
+
+    async def delete_client(self, client_id: str) -> bool:
+        from .keys import client_owner
+
+        deleted = await self._run(
+            "delete_client", lambda: self.redis.delete(self.keys.client(client_id))
+        )
+        await self.revoke_owner(client_owner(client_id))
+        return bool(deleted)
+
+    async def list_clients(self) -> list[Client]:
+        ids = []
+        prefix_len = len(self.keys.client(""))
+
+        async def scan() -> None:
+            async for key in self.redis.scan_iter(match=self.keys.client_pattern(), count=500):
+                ids.append(_s(key)[prefix_len:])
+
+        await self._run("list_clients", scan)
+        clients = [await self.get_client(i) for i in sorted(ids)]
+        return [c for c in clients if c is not None]
+
+    # users ------------------------------------------------------------------------------
+    async def get_user_id(self, email: str) -> str | None:
+        raw = await self._run("get_user_id", lambda: self.redis.get(self.keys.email(email)))
+        return _s(raw) if raw else None
+
+    async def get_user(self, user_id: str) -> User | None:
+        raw = await self._run("get_user", lambda: self.redis.hgetall(self.keys.user(user_id)))
+        if not raw:
+            return None
+        data = {_s(k): _s(v) for k, v in raw.items()}
+        return User(
+            user_id=user_id,
+            email=data.get("email", ""),
+            password_hash=data.get("pw", ""),
+            disabled=data.get("disabled", "0") == "1",
+        )
+
+    async def create_user(self, user: User) -> bool:
+        """Store a new user; False when the email is taken."""
+        email_key = self.keys.email(user.email)
+        taken = not await self._run(
+            "create_user", lambda: self.redis.set(email_key, user.user_id, nx=True)
+        )
+        if taken:
+            return False
+        mapping = {
+            "email": user.email.strip().lower(),
+            "pw": user.password_hash,
+            "disabled": "1" if user.disabled else "0",
+            "created": int(time.time()),
+        }
+        key = self.keys.user(user.user_id)
+        await self._run("create_user", lambda: self.redis.hset(key, mapping=mapping))
+        return True
+
+    async def update_user(self, user_id: str, **fields: str) -> bool:
+        key = self.keys.user(user_id)
+
+        async def update() -> bool:
+            if not await self.redis.exists(key):
+                return False
+            await self.redis.hset(key, mapping=fields)
+            return True
+
+        return await self._run("update_user", update)
+
+    async def set_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> None:
+        """Replace the hash only if it is still ``old_hash`` (rehash on login)."""
+        key = self.keys.user(user_id)
+
+        async def swap() -> None:
+            if _s(await self.redis.hget(key, "pw") or b"") == old_hash:
+                await self.redis.hset(key, "pw", new_hash)
+
+        await self._run("rehash", swap)
+
+    async def delete_user(self, user: User) -> None:
+        from .keys import user_owner
+
+        await self.revoke_owner(user_owner(user.user_id))
+        await self._run(
+            "delete_user",
+            lambda: self.redis.delete(self.keys.user(user.user_id), self.keys.email(user.email)),
+        )
+
+    async def list_users(self) -> list[User]:
+        ids: list[str] = []
+
+        async def scan() -> None:
+            async for key in self.redis.scan_iter(match=self.keys.user_pattern(), count=500):
+                text = _s(key)
+                ids.append(text[text.index("{u-") + 3 : -1])
+
+        await self._run("list_users", scan)
+        users = [await self.get_user(i) for i in sorted(ids)]
+        return [u for u in users if u is not None]
+
+    # sessions ---------------------------------------------------------------------------
+    async def create_session(
+        self,
+        owner: str,
+        sid: str,
+        client_id: str,
+        scope: str,
+        digest: bytes,
+        *,
+        idle_ms: int,
+        max_ms: int,
+        cap: int,
+    ) -> int:
+        keys = [self.keys.session(owner, sid), self.keys.index(owner)]
+        args = [
+            sid,
+            client_id,
+            scope,
+            digest,
+            idle_ms,
+            max_ms,
+            self.keys.session_prefix(owner),
+            cap,
+        ]
+        return int(await self._script("create_session", keys, args))
+
+    async def refresh_session(
+        self,
+        owner: str,
+        sid: str,
+        digest: bytes,
+        client_id: str,
+        new_digest: bytes,
+        wrap: bytes,
+        *,
+        grace_ms: int,
+        idle_ms: int,
+        scope: str,
+    ) -> list[Any]:
+        keys = [self.keys.session(owner, sid), self.keys.index(owner)]
+        args = [sid, digest, client_id, new_digest, wrap, grace_ms, idle_ms, scope]
+        return list(await self._script("refresh_session", keys, args))
+
+    async def revoke_session(self, owner: str, sid: str, digest: bytes, client_id: str) -> bool:
+        keys = [self.keys.session(owner, sid), self.keys.index(owner)]
+        return bool(await self._script("revoke_session", keys, [sid, digest, client_id]))
+
+    async def check_session(self, owner: str, sid: str, jti: str) -> tuple[str, str, int] | None:
+        """(client id, scope, ttl ms) of a live session whose token ``jti`` is not revoked."""
+        keys = [
+            self.keys.session(owner, sid),
+            self.keys.index(owner),
+            self.keys.revoked(owner, jti),
+        ]
+        result = await self._script("check_session", keys, [sid])
+        if not result or int(result[0]) != 1:
+            return None
+        return _s(result[1]), _s(result[2]), int(result[3])
+
+    async def inspect_refresh(
+        self, owner: str, sid: str, digest: bytes
+    ) -> tuple[str, str, int, int] | None:
+        keys = [self.keys.session(owner, sid), self.keys.index(owner)]
+        result = await self._script("inspect_refresh", keys, [sid, digest])
+        if not result or int(result[0]) != 1:
+            return None
+        return _s(result[1]), _s(result[2]), int(result[3]), int(result[4])
+
+    async def is_revoked(self, owner: str | None, jti: str) -> bool:
+        key = self.keys.revoked(owner, jti)
+        return bool(await self._run("is_revoked", lambda: self.redis.exists(key)))
+
+    async def revoke_access_token(self, owner: str | None, jti: str, ttl_ms: int) -> None:
+        key = self.keys.revoked(owner, jti)
+        await self._run("revoke_access", lambda: self.redis.set(key, b"1", px=max(ttl_ms, 1)))
+
+    async def list_sessions(self, owner: str) -> list[dict[str, Any]]:
+        """The owner's live sessions: id, client id, scope, created and expiry (ms)."""
+        index = self.keys.index(owner)
+
+        async def collect() -> list[dict[str, Any]]:
+            members = await self.redis.zrange(index, 0, -1, withscores=True)
+            out = []
+            for sid_raw, ae in members:
+                sid = _s(sid_raw)
+                data = await self.redis.hmget(self.keys.session(owner, sid), "cid", "scope", "ct")
+                if data[0] is None:
+                    continue
+                ttl = await self.redis.pttl(self.keys.session(owner, sid))
+                out.append(
+                    {
+                        "session_id": f"{owner}.{sid}",
+                        "client_id": _s(data[0]),
+                        "scope": _s(data[1]),
+                        "created_ms": int(data[2] or 0),
+                        "absolute_expiry_ms": int(ae),
+                        "idle_ttl_ms": int(ttl),
+                    }
+                )
+            return out
+
+        return await self._run("list_sessions", collect)
+
+    async def revoke_one(self, owner: str, sid: str) -> bool:
+        keys = (self.keys.session(owner, sid),)
+
+        async def drop() -> bool:
+            removed = await self.redis.zrem(self.keys.index(owner), sid)
+            deleted = await self.redis.delete(*keys)
+            return bool(removed or deleted)
+
+        return await self._run("revoke_one", drop)
+
+    async def revoke_owner(self, owner: str) -> int:
+        """End every session of a user or integration client; the count ended."""
+        index = self.keys.index(owner)
+
+        async def drop() -> int:
+            sids = [_s(s) for s in await self.redis.zrange(index, 0, -1)]
+            await self.redis.delete(index)
+            for sid in sids:
+                await self.redis.delete(self.keys.session(owner, sid))
+            return len(sids)
+
+        return await self._run("revoke_owner", drop)
+
+    # throttling -------------------------------------------------------------------------
+    async def failure_counts(self, keys: list[str]) -> list[tuple[int, int]]:
+        """(count, ttl seconds) for each failure counter."""
+
+        async def read() -> list[tuple[int, int]]:
+            pipe = self.redis.pipeline(transaction=False)
+            for key in keys:
+                pipe.get(key)
+                pipe.ttl(key)
+            raw = await pipe.execute()
+            return [(int(raw[i] or 0), int(raw[i + 1])) for i in range(0, len(raw), 2)]
+
+        return await self._run("throttle_read", read)
+
+    async def record_failure(self, keys: list[str], window: int) -> None:
+        async def write() -> None:
+            pipe = self.redis.pipeline(transaction=False)
+            for key in keys:
+                # SET NX EX then INCR: the window starts at the first failure (Redis 6.2 has
+                # no EXPIRE NX) and INCR keeps the TTL.
+                pipe.set(key, 0, ex=window, nx=True)
+                pipe.incr(key)
+            await pipe.execute()
+
+        await self._run("throttle_write", write)
+
+    async def clear_failures(self, key: str) -> None:
+        await self._run("throttle_clear", lambda: self.redis.delete(key))
+
+    async def close(self) -> None:
+        close = getattr(self.redis, "aclose", None) or self.redis.close
+        await close()
+
+
+def _flat(reply: Any) -> dict[str, str]:
+    if isinstance(reply, dict):
+        return {_s(k): _s(v) for k, v in reply.items()}
+    return {}
