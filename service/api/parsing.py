@@ -35,7 +35,7 @@ def form_decode(raw: bytes, what: str) -> str:
     try:
         text = raw.decode("utf-8", "strict")
     except UnicodeDecodeError:
-        raise bad_request(f"The {what} is not valid UTF-8.") from None
+        raise bad_request(f"Invalid UTF-8 in {what}.") from None
     if _CONTROL.search(text):
         raise bad_request(f"Control characters are not allowed in {what}.")
     return text
@@ -66,6 +66,10 @@ async def read_form(request: web.Request) -> dict[str, str]:
     charset = request.charset
     if charset is not None and charset.lower() not in ("utf-8", "utf8"):
         raise bad_request("Only the UTF-8 charset is supported.")
+    limit = request.client_max_size
+    if request.content_length is not None and request.content_length > limit:
+        # Answer at once instead of waiting for a body that will be refused anyway.
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
     return parse_form(await request.read())
 
 

@@ -20,7 +20,7 @@ def parse_scope(raw: str | None) -> list[str] | None:
     if raw is None:
         return None
     tokens = raw.split(" ")
-    if any(not SCOPE_TOKEN.match(t) for t in tokens):
+    if any(not SCOPE_TOKEN.fullmatch(t) for t in tokens):
         raise OAuthError(ErrorCode.INVALID_SCOPE, "The scope parameter is malformed.")
     return list(dict.fromkeys(tokens))
 

@@ -63,7 +63,7 @@ class RefreshToken:
 
     @classmethod
     def parse(cls, text: str) -> RefreshToken | None:
-        match = REFRESH_RE.match(text)
+        match = REFRESH_RE.fullmatch(text)
         if not match:
             return None
         secret = _unb64(match.group(3))
