@@ -1,0 +1,7 @@
+"""Security tier: the unit tier's fakeredis app fixtures, plus helpers for hostile requests."""
+
+from __future__ import annotations
+
+from ..unit.conftest import client, fake_redis, make_client, services, settings
+
+__all__ = ["client", "fake_redis", "make_client", "services", "settings"]
