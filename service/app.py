@@ -14,6 +14,7 @@ from .api.middlewares import make_middleware
 from .api.routes import setup_routes
 from .crypto.hashing import SecretHasher
 from .crypto.jwt import JwtCodec, SigningKey, SigningKeyError, generate_pem, load_key, load_key_dir
+from .metrics import METRICS, Metrics
 from .oauth.clients import ClientDirectory
 from .oauth.grants import build_grant_table
 from .oauth.services import Services
@@ -66,8 +67,10 @@ def create_app(
         clients=ClientDirectory(store, hasher, settings.cache),
         grants=build_grant_table(),
     )
+    metrics = Metrics()
+    metrics.bind(store, hasher)
     app = web.Application(
-        middlewares=[make_middleware()],
+        middlewares=[make_middleware(metrics.observe)],
         client_max_size=settings.server.body_limit,
         handler_args={"max_line_size": 8190, "max_field_size": 8190},
     )
@@ -75,6 +78,8 @@ def create_app(
     app[SERVICES] = services
     app[STATE] = {}
     setup_routes(app)
+    app[METRICS] = metrics
+    app.router.add_get("/metrics", metrics.handler)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         for warning in await store.server_warnings():

@@ -1,7 +1,8 @@
 """`tokenhouse serve`: the embedded store if needed, demo data, then one or more workers.
 
-Workers share the port with SO_REUSEPORT. SIGTERM makes each worker stop accepting, finish
-in-flight requests within ``server.shutdown_timeout`` and exit 0 (aiohttp's graceful runner).
+Workers share the port with SO_REUSEPORT. SIGTERM makes each worker answer /readyz with 503,
+keep serving for ``server.drain_delay``, stop accepting, finish in-flight requests within
+``server.shutdown_timeout`` and exit 0. The parent of ``--workers N`` forwards the signal.
 """
 
 from __future__ import annotations
@@ -50,29 +51,62 @@ async def _prepare_demo(settings: Settings) -> dict[str, Any]:
 
 
 def serve_worker(settings: Settings, reuse_port: bool = False) -> None:
-    """One worker process: the aiohttp app until SIGTERM or SIGINT."""
+    """One worker process: the aiohttp app until SIGTERM or SIGINT, then a graceful drain."""
     configure_logging(settings.log)
     _install_uvloop()
+    asyncio.run(_serve(settings, reuse_port))
+
+
+async def _serve(settings: Settings, reuse_port: bool) -> None:
+    """Serve until a signal; then readiness 503, ``drain_delay``, close the listener, drain.
+
+    aiohttp's ``run_app`` closes the listener first and only then runs ``on_shutdown``, so
+    /readyz would never answer 503. Here the order is: draining flag (readiness 503, every
+    response says ``Connection: close``), ``server.drain_delay`` seconds of normal service
+    (endpoint propagation), then ``runner.cleanup()``: stop accepting, close idle keep-alive
+    connections, wait up to ``server.shutdown_timeout`` for in-flight requests, close Redis.
+    """
+    server = settings.server
     app = create_app(settings)
+    state = app[STATE]
 
-    async def mark_draining(app: web.Application) -> None:
-        app[STATE]["draining"] = True
+    async def close_when_draining(_: web.Request, response: web.StreamResponse) -> None:
+        if state.get("draining"):
+            # headers are computed before this hook: set both the flag and the header
+            response.force_close()
+            response.headers["Connection"] = "close"
 
-    app.on_shutdown.append(mark_draining)
-    log.info(
-        "server.listening", host=settings.server.host, port=settings.server.port, env=settings.env
-    )
-    web.run_app(
+    app.on_response_prepare.append(close_when_draining)
+    runner = web.AppRunner(
         app,
-        host=settings.server.host,
-        port=settings.server.port,
         access_log=None,
-        shutdown_timeout=settings.server.shutdown_timeout,
-        keepalive_timeout=settings.server.keepalive_timeout,
-        reuse_port=reuse_port or None,
-        print=None,
-        handle_signals=True,
+        shutdown_timeout=server.shutdown_timeout,
+        keepalive_timeout=server.keepalive_timeout,
+        handle_signals=False,
     )
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        site = web.TCPSite(runner, server.host, server.port, reuse_port=reuse_port or None)
+        await site.start()
+        log.info("server.listening", host=server.host, port=server.port, env=settings.env)
+        await stop.wait()
+        state["draining"] = True
+        log.info(
+            "server.draining",
+            drain_delay=server.drain_delay,
+            shutdown_timeout=server.shutdown_timeout,
+        )
+        if server.drain_delay > 0:
+            await asyncio.sleep(server.drain_delay)
+    finally:
+        await runner.cleanup()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    log.info("server.stopped")
 
 
 def run(settings: Settings) -> None:
@@ -118,16 +152,21 @@ def _run_workers(settings: Settings, workers: int) -> None:
         ctx.Process(target=serve_worker, args=(settings, True), name=f"worker-{i}")
         for i in range(workers)
     ]
-    for proc in procs:
-        proc.start()
+    received: list[int] = []
 
     def forward(signum: int, _: Any) -> None:
+        received.append(signum)
         for proc in procs:
             if proc.pid and proc.is_alive():
                 proc.terminate() if signum == signal.SIGTERM else proc._popen.send_signal(signum)  # type: ignore[union-attr]
 
+    # installed first: a SIGTERM during start-up must not kill the parent and orphan workers
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    for proc in procs:
+        proc.start()
+    if received:  # a signal arrived while the workers were starting
+        forward(received[0], None)
     for proc in procs:
         proc.join()
     codes = [p.exitcode for p in procs]

@@ -33,6 +33,7 @@ class ServerSettings:
     body_limit: int = 16384
     shutdown_timeout: float = 20.0
     keepalive_timeout: float = 75.0
+    drain_delay: float = 0.0
     proxy_hops: int = 0
     request_timeout: float = 2.0
     workers: int = 1
@@ -259,6 +260,8 @@ def validate(s: Settings) -> list[str]:
         p.append("server.proxy_hops must be >= 0")
     if s.server.workers < 1:
         p.append("server.workers must be >= 1")
+    if s.server.shutdown_timeout <= 0 or s.server.drain_delay < 0:
+        p.append("server.shutdown_timeout must be positive and server.drain_delay >= 0")
     if s.server.request_timeout <= 0:
         p.append("server.request_timeout must be positive")
     if s.hashing.max_concurrency < 1 or s.hashing.max_queue < 0:

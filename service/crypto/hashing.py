@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -43,6 +45,7 @@ class SecretHasher:
         self._pool = ThreadPoolExecutor(settings.max_concurrency, thread_name_prefix="argon2")
         self._slots: asyncio.Semaphore | None = None
         self.stats = HasherStats()
+        self.on_wait: Callable[[float], None] | None = None  # seconds spent waiting for a slot
         # Verified against for unknown users and clients so that timing does not tell.
         self.dummy_hash = self._ph.hash(secrets.token_urlsafe(32))
 
@@ -70,10 +73,13 @@ class SecretHasher:
             self.stats.shed += 1
             raise Overloaded("argon2 queue full")
         self.stats.waiting += 1
+        queued = time.perf_counter()
         try:
             await self._slots.acquire()
         finally:
             self.stats.waiting -= 1
+        if self.on_wait is not None:
+            self.on_wait(time.perf_counter() - queued)
         self.stats.running += 1
         try:
             loop = asyncio.get_running_loop()

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from redis import asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from ..errors import StoreUnavailable
@@ -55,6 +56,8 @@ def connect(settings: RedisSettings, url: str | None = None) -> Any:
     if settings.cluster:
         from redis.asyncio.cluster import RedisCluster
 
+        # RedisCluster has no retry_on_timeout: its ``retry`` (none) covers timeouts too.
+        common.pop("retry_on_timeout")
         return RedisCluster.from_url(url, **common)
     if url.startswith("redis+sentinel://"):
         return _sentinel(url, common)
@@ -63,18 +66,22 @@ def connect(settings: RedisSettings, url: str | None = None) -> Any:
 
 def _sentinel(url: str, common: dict[str, Any]) -> Any:
     """``redis+sentinel://host:port[,host:port]/service_name[/db]``: the master, re-resolved."""
-    from urllib.parse import urlsplit
+    from urllib.parse import unquote, urlsplit
 
     from redis.asyncio.sentinel import Sentinel
 
     parts = urlsplit(url)
+    userinfo, _, hostlist = parts.netloc.rpartition("@")
     hosts = []
-    for hostport in parts.netloc.rsplit("@", 1)[-1].split(","):
-        host, _, port = hostport.rpartition(":")
-        hosts.append((host or hostport, int(port or 26379)))
+    for hostport in hostlist.split(","):
+        host, sep, port = hostport.rpartition(":")
+        hosts.append((host, int(port)) if sep else (hostport, 26379))
     path = [p for p in parts.path.split("/") if p]
     service = path[0] if path else "mymaster"
     db = int(path[1]) if len(path) > 1 else 0
+    if userinfo:  # credentials of the data nodes (the sentinels are asked without)
+        user, _, password = userinfo.partition(":")
+        common = {**common, "username": unquote(user) or None, "password": unquote(password)}
     sentinel = Sentinel(
         hosts,
         socket_timeout=common["socket_timeout"],
@@ -94,6 +101,7 @@ class RedisStore:
         self.errors = 0  # read by the metrics module
         self.on_error: Callable[[str], None] | None = None
         self.on_latency: Callable[[str, float], None] | None = None
+        self.on_script: Callable[[str, Any], None] | None = None  # (script, reply): for metrics
 
     async def _run(self, op: str, call: Callable[[], Awaitable[T]]) -> T:
         started = time.perf_counter()
@@ -104,13 +112,29 @@ class RedisStore:
             self.errors += 1
             if self.on_error:
                 self.on_error(op)
+            if isinstance(exc, (RedisConnectionError, OSError)):
+                await self._drop_idle_connections()
             raise StoreUnavailable(f"{op}: {type(exc).__name__}") from exc
         if self.on_latency:
             self.on_latency(op, time.perf_counter() - started)
         return result
 
+    async def _drop_idle_connections(self) -> None:
+        """After a broken connection, close the idle ones too: after a Redis restart (or
+        failover) each would otherwise fail one more request. In-use ones are left alone."""
+        pool = getattr(self.redis, "connection_pool", None)
+        if pool is None:
+            return
+        try:
+            await pool.disconnect(inuse_connections=False)
+        except (RedisError, OSError):
+            pass
+
     async def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
-        return await self._run(name, lambda: self._scripts[name](keys=keys, args=args))
+        result = await self._run(name, lambda: self._scripts[name](keys=keys, args=args))
+        if self.on_script:
+            self.on_script(name, result)
+        return result
 
     # health -----------------------------------------------------------------------------
     async def ping(self) -> bool:
@@ -410,6 +434,10 @@ class RedisStore:
     async def close(self) -> None:
         close = getattr(self.redis, "aclose", None) or self.redis.close
         await close()
+        # a Sentinel-managed client: close the connections to the sentinels as well
+        manager = getattr(getattr(self.redis, "connection_pool", None), "sentinel_manager", None)
+        for sentinel in getattr(manager, "sentinels", ()):
+            await sentinel.aclose()
 
 
 def _flat(reply: Any) -> dict[str, str]:

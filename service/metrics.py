@@ -1,0 +1,187 @@
+"""Prometheus metrics: one CollectorRegistry per app, served at ``GET /metrics``.
+
+Every series is per process. With ``serve --workers N`` each worker keeps its own registry and
+a scrape of the shared port reaches one worker at random, so run one worker per pod (the
+Kubernetes manifests do) and scrape every pod. Label values are bounded: endpoint is one of
+three names, grant and client_kind come from fixed tables (``none`` before they are known),
+outcome is ``ok`` or an OAuth error code, op is a RedisStore operation name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import structlog
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
+
+from .crypto.hashing import SecretHasher
+from .store.redis import RedisStore
+
+ENDPOINTS = {
+    "/v1/auth/token": "token",
+    "/v1/auth/revoke": "revoke",
+    "/v1/auth/introspect": "introspect",
+}
+REQUEST_BUCKETS = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5,
+)  # fmt: skip
+WAIT_BUCKETS = (0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+REDIS_BUCKETS = (0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+# refresh_session.lua reply codes (see oauth/grants/refresh_token.py)
+ROTATED, REUSED = 1, 3
+
+
+class _HasherCollector(Collector):
+    """Queue depth and shed count read from SecretHasher.stats at scrape time."""
+
+    def __init__(self, hasher: SecretHasher) -> None:
+        self._hasher = hasher
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self._hasher.stats
+        yield GaugeMetricFamily(
+            "tokenhouse_argon2_queue_depth",
+            "argon2 verifications waiting for a slot or running",
+            value=stats.waiting + stats.running,
+        )
+        yield CounterMetricFamily(
+            "tokenhouse_argon2_shed",
+            "argon2 verifications refused because the queue was full (answered 503)",
+            value=stats.shed,
+        )
+
+
+class Metrics:
+    """The service's metrics; ``bind`` hooks them into a store and a hasher."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "tokenhouse_requests",
+            "Requests to the OAuth endpoints by outcome (ok or the OAuth error code)",
+            ["endpoint", "grant", "outcome", "client_kind"],
+            registry=r,
+        )
+        self.duration = Histogram(
+            "tokenhouse_request_duration_seconds",
+            "Latency of the OAuth endpoints, seconds",
+            ["endpoint", "grant"],
+            buckets=REQUEST_BUCKETS,
+            registry=r,
+        )
+        self.argon2_wait = Histogram(
+            "tokenhouse_argon2_wait_seconds",
+            "Time an argon2 verification waited for a free slot, seconds",
+            buckets=WAIT_BUCKETS,
+            registry=r,
+        )
+        self.redis_errors = Counter(
+            "tokenhouse_redis_errors", "Failed Redis operations", ["op"], registry=r
+        )
+        self.redis_duration = Histogram(
+            "tokenhouse_redis_duration_seconds",
+            "Latency of successful Redis operations, seconds",
+            ["op"],
+            buckets=REDIS_BUCKETS,
+            registry=r,
+        )
+        self.sessions_created = Counter(
+            "tokenhouse_sessions_created", "Sessions created (password, client_credentials)",
+            registry=r,
+        )  # fmt: skip
+        self.sessions_rotated = Counter(
+            "tokenhouse_sessions_rotated", "Refresh tokens rotated", registry=r
+        )
+        self.sessions_revoked = Counter(
+            "tokenhouse_sessions_revoked",
+            "Sessions ended by revocation (RFC 7009 or refresh-token reuse)",
+            registry=r,
+        )
+        self.reuse_detected = Counter(
+            "tokenhouse_refresh_reuse_detected",
+            "Rotated refresh tokens presented after the grace window (session revoked)",
+            registry=r,
+        )
+        # label children are looked up once per label set, then reused
+        self._request_children: dict[tuple[str, str, str, str], Any] = {}
+        self._duration_children: dict[tuple[str, str], Any] = {}
+        self._redis_children: dict[str, Any] = {}
+        self._redis_error_children: dict[str, Any] = {}
+
+    def bind(self, store: RedisStore, hasher: SecretHasher) -> None:
+        self.bind_store(store)
+        self.bind_hasher(hasher)
+
+    def bind_store(self, store: RedisStore) -> None:
+        store.on_error = self.redis_error
+        store.on_latency = self.redis_latency
+        store.on_script = self.script_result
+
+    def bind_hasher(self, hasher: SecretHasher) -> None:
+        hasher.on_wait = self.argon2_wait.observe
+        self.registry.register(_HasherCollector(hasher))
+
+    # hooks --------------------------------------------------------------------------------
+    def observe(self, path: str, outcome: str, latency: float) -> None:
+        """Called by the request middleware after each OAuth request, before the contextvars
+        are cleared: grant_type and client_kind are read from what the oauth layer bound."""
+        endpoint = ENDPOINTS.get(path)
+        if endpoint is None:
+            return
+        bound = structlog.contextvars.get_contextvars()
+        grant = bound.get("grant_type") or "none"
+        kind = bound.get("client_kind") or "none"
+        key = (endpoint, grant, outcome, kind)
+        child = self._request_children.get(key)
+        if child is None:
+            child = self._request_children[key] = self.requests.labels(*key)
+        child.inc()
+        dkey = (endpoint, grant)
+        hist = self._duration_children.get(dkey)
+        if hist is None:
+            hist = self._duration_children[dkey] = self.duration.labels(*dkey)
+        hist.observe(latency)
+
+    def redis_error(self, op: str) -> None:
+        child = self._redis_error_children.get(op)
+        if child is None:
+            child = self._redis_error_children[op] = self.redis_errors.labels(op)
+        child.inc()
+
+    def redis_latency(self, op: str, seconds: float) -> None:
+        child = self._redis_children.get(op)
+        if child is None:
+            child = self._redis_children[op] = self.redis_duration.labels(op)
+        child.observe(seconds)
+
+    def script_result(self, name: str, result: Any) -> None:
+        if name == "create_session":
+            self.sessions_created.inc()
+        elif name == "refresh_session":
+            code = int(result[0]) if result else 0
+            if code == ROTATED:
+                self.sessions_rotated.inc()
+            elif code == REUSED:
+                self.reuse_detected.inc()
+                self.sessions_revoked.inc()
+        elif name == "revoke_session" and result:
+            self.sessions_revoked.inc()
+
+    # exposition ---------------------------------------------------------------------------
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+    async def handler(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+METRICS = web.AppKey("metrics", Metrics)
+
+__all__ = ["METRICS", "Metrics"]

@@ -1,0 +1,171 @@
+"""SIGTERM under load: readiness turns 503, every accepted request gets its whole answer, and
+the process exits 0 within drain_delay + shutdown_timeout.
+
+The server runs with production-like argon2 cost (t=2, m=19 MiB, two slots), so a burst of
+password grants is still queued when SIGTERM arrives and when the listener closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from argon2 import PasswordHasher
+
+from service.models import User
+from service.oauth.tokens import RefreshToken
+from service.store.keys import user_owner
+from service.store.redis import RedisStore, connect
+
+from ..conftest import make_settings
+from ..factories import make_client
+from ..redis_proc import RedisProcess
+from .flows import TOKEN
+from .procs import Server
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+TIME_COST, MEMORY_COST = 2, 19456
+DRAIN_DELAY, SHUTDOWN_TIMEOUT = 1.0, 10.0
+PASSWORD_GRANTS, REFRESH_GRANTS, ANONYMOUS = 60, 12, 12
+NOT_READY = {
+    "error": "temporarily_unavailable",
+    "error_description": "The service is temporarily unavailable; retry later.",
+}
+
+
+@pytest.fixture(scope="module")
+def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
+    server = RedisProcess(Path(tmp_path_factory.mktemp("shutdown-redis"))).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server(redis: RedisProcess, tmp_path: Path) -> Iterator[Server]:
+    proc = Server(
+        tmp_path,
+        redis.url,
+        TOKENHOUSE_HASHING__TIME_COST=str(TIME_COST),
+        TOKENHOUSE_HASHING__MEMORY_COST=str(MEMORY_COST),
+        TOKENHOUSE_HASHING__MAX_CONCURRENCY="2",
+        TOKENHOUSE_HASHING__MAX_QUEUE="100",
+        TOKENHOUSE_SERVER__DRAIN_DELAY=str(DRAIN_DELAY),
+        TOKENHOUSE_SERVER__SHUTDOWN_TIMEOUT=str(SHUTDOWN_TIMEOUT),
+        TOKENHOUSE_SERVER__KEEPALIVE_TIMEOUT="5",
+        TOKENHOUSE_THROTTLE__SOURCE_FAILURES="1000",
+    ).start()
+    yield proc
+    proc.kill()
+
+
+async def seed(redis_url: str) -> tuple[str, str, list[str]]:
+    """A public client, a user whose hash has the server's cost, and refresh tokens."""
+    store = RedisStore(connect(make_settings(redis={"url": redis_url}).redis), "th:")
+    try:
+        client = await make_client(store)
+        ph = PasswordHasher(
+            time_cost=TIME_COST, memory_cost=MEMORY_COST, parallelism=1, hash_len=32, salt_len=16
+        )
+        user = User("shutdown-user", "drain@example.com", ph.hash("pw-drain"))
+        await store.create_user(user)
+        tokens = []
+        for _ in range(REFRESH_GRANTS):
+            token = RefreshToken.new(user_owner(user.user_id))
+            await store.create_session(
+                token.owner,
+                token.sid,
+                client.client_id,
+                "user",
+                token.digest,
+                idle_ms=600_000,
+                max_ms=600_000,
+                cap=100,
+            )
+            tokens.append(token.value)
+        return client.client_id, user.email, tokens
+    finally:
+        await store.close()
+
+
+class Outcome:
+    def __init__(self, kind: str, sent: float) -> None:
+        self.kind = kind
+        self.sent = sent
+        self.done = 0.0
+        self.status = 0
+        self.body: Any = None
+        self.error = ""
+
+
+async def call(http: aiohttp.ClientSession, kind: str, form: dict[str, str]) -> Outcome:
+    """One POST on a connection of its own; what came back, or the transport error."""
+    outcome = Outcome(kind, time.monotonic())
+    try:
+        async with http.post(TOKEN, data=form) as resp:
+            outcome.status = resp.status
+            outcome.body = await resp.json()
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        outcome.error = type(exc).__name__
+    outcome.done = time.monotonic()
+    return outcome
+
+
+async def test_sigterm_drains_every_accepted_request_and_exits_zero(
+    server: Server, redis: RedisProcess
+) -> None:
+    """Requests sent before the listener closes all complete (200); /readyz turns 503; rc 0."""
+    client_id, email, refresh_tokens = await seed(redis.url)
+    password = {
+        "grant_type": "password",
+        "client_id": client_id,
+        "username": email,
+        "password": "pw-drain",
+        "scope": "user",
+    }
+    anonymous = {"grant_type": "client_credentials", "client_id": client_id, "scope": "public-read"}
+    connector = aiohttp.TCPConnector(force_close=True, limit=0)
+    timeout = aiohttp.ClientTimeout(total=SHUTDOWN_TIMEOUT + 10)
+    async with aiohttp.ClientSession(server.url, connector=connector, timeout=timeout) as http:
+        # Arrange: a burst of password grants queues on the two argon2 slots.
+        tasks = [
+            asyncio.create_task(call(http, "password", password)) for _ in range(PASSWORD_GRANTS)
+        ]
+        await asyncio.sleep(0.15)
+
+        # Act: SIGTERM while they run; more requests arrive during the drain delay.
+        server.terminate()
+        sigterm = time.monotonic()
+        await asyncio.sleep(0.05)
+        async with http.get("/readyz") as resp:
+            ready = (resp.status, await resp.json(), resp.headers.get("Connection"))
+        for token in refresh_tokens:
+            form = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": token}
+            tasks.append(asyncio.create_task(call(http, "refresh", form)))
+        tasks += [asyncio.create_task(call(http, "anonymous", anonymous)) for _ in range(ANONYMOUS)]
+        outcomes = await asyncio.gather(*tasks)
+        last_sent = max(o.sent for o in outcomes)
+        rc = await asyncio.to_thread(server.wait, DRAIN_DELAY + SHUTDOWN_TIMEOUT + 5)
+        async with aiohttp.ClientSession() as probe:
+            with pytest.raises(aiohttp.ClientConnectorError):
+                await probe.get(server.url + "/healthz")
+
+    # Assert
+    assert ready == (503, NOT_READY, "close")
+    assert last_sent < sigterm + DRAIN_DELAY  # every request was sent while still accepting
+    failed = [(o.kind, o.status, o.error, o.body) for o in outcomes if o.status != 200]
+    assert failed == []
+    assert all("access_token" in o.body for o in outcomes)
+    assert (
+        sum(o.kind == "refresh" and "refresh_token" in o.body for o in outcomes) == REFRESH_GRANTS
+    )
+    # the drain really covered work in flight after the listener closed
+    assert max(o.done for o in outcomes) > sigterm + DRAIN_DELAY
+    assert rc == 0
+    log = server.log_text()
+    assert '"server.draining"' in log and '"server.stopped"' in log
