@@ -15,3 +15,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/.well-known/oauth-authorization-server", views.metadata)
     app.router.add_get("/healthz", views.healthz)
     app.router.add_get("/readyz", views.readyz)
+    app.router.add_get("/openapi.yaml", views.openapi)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from importlib import resources
 
 import orjson
 from aiohttp import web
@@ -69,6 +70,16 @@ async def metadata(request: web.Request) -> web.Response:
     return web.Response(
         body=orjson.dumps(body),
         content_type="application/json",
+        headers={"Cache-Control": "public, max-age=60"},
+    )
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """The OpenAPI document of this API (service/api/openapi.yaml)."""
+    document = resources.files("service.api").joinpath("openapi.yaml").read_bytes()
+    return web.Response(
+        body=document,
+        content_type="application/yaml",
         headers={"Cache-Control": "public, max-age=60"},
     )
 
