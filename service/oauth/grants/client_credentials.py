@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import structlog
-
 from ...models import Client, ClientKind, TokenRequest, TokenResponse
 from ...store.keys import client_owner
 from ..scopes import INTEG, PUBLIC_READ, grant_scope
 from ..services import Services
-from ..tokens import RefreshToken, mint_access_token
+from ..sessions import open_session
+from ..tokens import mint_access_token
 
 
 class ClientCredentialsGrant:
@@ -42,26 +41,10 @@ class ClientCredentialsGrant:
             )
             return TokenResponse(access, tokens.access_ttl, scope)
 
-        scope = grant_scope(req.get("scope"), INTEG)
-        refresh = RefreshToken.new(client_owner(client.client_id))
-        await services.store.create_session(
-            refresh.owner,
-            refresh.sid,
-            client.client_id,
-            scope,
-            refresh.digest,
-            idle_ms=tokens.refresh_idle_ttl * 1000,
-            max_ms=tokens.refresh_max_ttl * 1000,
-            cap=tokens.max_sessions,
-        )
-        structlog.contextvars.bind_contextvars(session=refresh.session_ref)
-        access = mint_access_token(
-            services.jwt,
+        return await open_session(
+            services,
+            owner=client_owner(client.client_id),
             sub=client.client_id,
             client_id=client.client_id,
-            scope=scope,
-            ttl=tokens.access_ttl,
-            now=now,
-            session_ref=refresh.session_ref,
+            scope=grant_scope(req.get("scope"), INTEG),
         )
-        return TokenResponse(access, tokens.access_ttl, scope, refresh_token=refresh.value)

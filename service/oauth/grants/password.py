@@ -16,7 +16,7 @@ from ...store.keys import user_owner
 from .. import throttle
 from ..scopes import USER, grant_scope
 from ..services import Services
-from ..tokens import RefreshToken, mint_access_token
+from ..sessions import open_session
 from .base import required
 
 log = structlog.get_logger("tokenhouse.password")
@@ -55,26 +55,10 @@ class PasswordGrant:
             await store.set_password_hash(user.user_id, user.password_hash, new_hash)
             log.info("password.rehashed", user_id=user.user_id)
 
-        tokens = services.settings.tokens
-        refresh = RefreshToken.new(user_owner(user.user_id))
-        await store.create_session(
-            refresh.owner,
-            refresh.sid,
-            client.client_id,
-            scope,
-            refresh.digest,
-            idle_ms=tokens.refresh_idle_ttl * 1000,
-            max_ms=tokens.refresh_max_ttl * 1000,
-            cap=tokens.max_sessions,
-        )
-        structlog.contextvars.bind_contextvars(session=refresh.session_ref)
-        access = mint_access_token(
-            services.jwt,
+        return await open_session(
+            services,
+            owner=user_owner(user.user_id),
             sub=user.user_id,
             client_id=client.client_id,
             scope=scope,
-            ttl=tokens.access_ttl,
-            now=services.clock(),
-            session_ref=refresh.session_ref,
         )
-        return TokenResponse(access, tokens.access_ttl, scope, refresh_token=refresh.value)

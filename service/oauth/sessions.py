@@ -1,0 +1,38 @@
+"""Opening a session: the step the password and integration client_credentials grants share."""
+
+from __future__ import annotations
+
+import structlog
+
+from ..models import TokenResponse
+from .services import Services
+from .tokens import RefreshToken, mint_access_token
+
+
+async def open_session(
+    services: Services, *, owner: str, sub: str, client_id: str, scope: str
+) -> TokenResponse:
+    """Store a new session (one Lua call) and answer with its first token pair."""
+    tokens = services.settings.tokens
+    refresh = RefreshToken.new(owner)
+    await services.store.create_session(
+        refresh.owner,
+        refresh.sid,
+        client_id,
+        scope,
+        refresh.digest,
+        idle_ms=tokens.refresh_idle_ttl * 1000,
+        max_ms=tokens.refresh_max_ttl * 1000,
+        cap=tokens.max_sessions,
+    )
+    structlog.contextvars.bind_contextvars(session=refresh.session_ref)
+    access = mint_access_token(
+        services.jwt,
+        sub=sub,
+        client_id=client_id,
+        scope=scope,
+        ttl=tokens.access_ttl,
+        now=services.clock(),
+        session_ref=refresh.session_ref,
+    )
+    return TokenResponse(access, tokens.access_ttl, scope, refresh_token=refresh.value)
