@@ -40,9 +40,10 @@ fmt: $(STAMP) ## format the code
 	$(BIN)/ruff format service tests
 	$(BIN)/ruff check --fix service tests
 
-lint: $(STAMP) ## ruff format --check and ruff check
+lint: $(STAMP) ## ruff format --check, ruff check, mypy --strict
 	$(BIN)/ruff format --check service tests
 	$(BIN)/ruff check service tests
+	$(BIN)/mypy --strict service
 
 check: lint test ## lint and test
 

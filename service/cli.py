@@ -265,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(group: Any, name: str, func: Callable[..., Any], help_: str) -> argparse.ArgumentParser:
-        p = group.add_parser(name, help=help_)
+        p: argparse.ArgumentParser = group.add_parser(name, help=help_)
         p.add_argument("--json", action="store_true", help="machine-readable output")
         p.set_defaults(func=func)
         return p

@@ -25,7 +25,7 @@ async def ensure_demo_data(
 ) -> dict[str, Any]:
     path = Path(state_dir) / "demo.json"
     if path.exists():
-        demo = json.loads(path.read_text())
+        demo: dict[str, Any] = json.loads(path.read_text())
         if await store.get_client(demo["marketplace_client_id"]) is not None:
             return demo
     demo = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import signal
 import sys
 import tempfile
@@ -158,7 +159,7 @@ def _run_workers(settings: Settings, workers: int) -> None:
         received.append(signum)
         for proc in procs:
             if proc.pid and proc.is_alive():
-                proc.terminate() if signum == signal.SIGTERM else proc._popen.send_signal(signum)  # type: ignore[union-attr]
+                os.kill(proc.pid, signum)
 
     # installed first: a SIGTERM during start-up must not kill the parent and orphan workers
     signal.signal(signal.SIGTERM, forward)

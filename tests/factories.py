@@ -20,17 +20,29 @@ def hash_secret(secret: str) -> str:
 
 
 async def make_client(
-    store: RedisStore, *, kind: str = "marketplace", secret: str | None = None,
-    client_id: str | None = None, name: str = "test app",
+    store: RedisStore,
+    *,
+    kind: str = "marketplace",
+    secret: str | None = None,
+    client_id: str | None = None,
+    name: str = "test app",
 ) -> Client:
-    client = Client(client_id or str(uuid.uuid4()), ClientKind(kind), name,
-                    hash_secret(secret) if secret else "")
+    client = Client(
+        client_id or str(uuid.uuid4()),
+        ClientKind(kind),
+        name,
+        hash_secret(secret) if secret else "",
+    )
     await store.save_client(client)
     return client
 
 
-async def make_user(store: RedisStore, *, email: str | None = None, password: str = "correct horse") -> User:
-    user = User(str(uuid.uuid4()), email or f"{uuid.uuid4().hex[:8]}@example.com", hash_secret(password))
+async def make_user(
+    store: RedisStore, *, email: str | None = None, password: str = "correct horse"
+) -> User:
+    user = User(
+        str(uuid.uuid4()), email or f"{uuid.uuid4().hex[:8]}@example.com", hash_secret(password)
+    )
     assert await store.create_user(user)
     return user
 

@@ -51,9 +51,20 @@ class RedisProcess:
 
     def start(self, timeout: float = 10.0) -> RedisProcess:
         args = [
-            binary_or_skip(), "--port", str(self.port), "--bind", "127.0.0.1",
-            "--dir", str(self.dir), "--save", "", "--appendonly", "no",
-            "--logfile", str(self.dir / "redis.log"), *self.extra,
+            binary_or_skip(),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.dir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--logfile",
+            str(self.dir / "redis.log"),
+            *self.extra,
         ]
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL)  # noqa: S603
         deadline = time.monotonic() + timeout

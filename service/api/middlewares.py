@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from ..errors import ErrorCode, OAuthError, Overloaded, StoreUnavailable
 from .responses import error_response
@@ -43,7 +44,7 @@ def _http_error(exc: web.HTTPException) -> OAuthError:
 
 def make_middleware(
     observe: Observer | None = None,
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+) -> Middleware:
     @web.middleware
     async def context_and_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         structlog.contextvars.clear_contextvars()

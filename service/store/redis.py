@@ -82,7 +82,7 @@ def _sentinel(url: str, common: dict[str, Any]) -> Any:
     if userinfo:  # credentials of the data nodes (the sentinels are asked without)
         user, _, password = userinfo.partition(":")
         common = {**common, "username": unquote(user) or None, "password": unquote(password)}
-    sentinel = Sentinel(
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
         hosts,
         socket_timeout=common["socket_timeout"],
         socket_connect_timeout=common["socket_connect_timeout"],
