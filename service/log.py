@@ -26,13 +26,26 @@ def _scrub(value: Any) -> Any:
     return value
 
 
+_SECRET_KEY_MEMO: dict[str, bool] = {}
+
+
+def _secret_key(key: str) -> bool:
+    """Is this event key named like a secret? (memoized: events reuse a small set of keys)"""
+    known = _SECRET_KEY_MEMO.get(key)
+    if known is None:
+        known = key not in ALLOWED_TOKEN_KEYS and SECRET_KEYS.search(key) is not None
+        if len(_SECRET_KEY_MEMO) < 4096:
+            _SECRET_KEY_MEMO[key] = known
+    return known
+
+
 def redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     """Drop anything named like a secret, and mask token-shaped values."""
-    for key in list(event):
-        if key not in ALLOWED_TOKEN_KEYS and SECRET_KEYS.search(key):
+    for key, value in event.items():  # values replaced in place: the keys do not change
+        if _secret_key(key):
             event[key] = "[redacted]"
-        else:
-            event[key] = _scrub(event[key])
+        elif isinstance(value, str) and "." in value:  # both token shapes contain dots
+            event[key] = TOKEN_VALUES.sub("[redacted]", value)
     return event
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jose import jwk, jws
 from jose.backends import ECKey, RSAKey
 from jose.exceptions import JOSEError
@@ -108,6 +109,22 @@ def load_key_dir(directory: Path, algorithm: str) -> list[SigningKey]:
     return keys
 
 
+def _raw_signer(private: Any, algorithm: str) -> Any:
+    """JWS signature bytes from the cryptography key itself (what python-jose's sign does,
+    without its per-call wrapper): ES256 is r || s, 32 bytes each (RFC 7518 §3.4)."""
+    if algorithm == "ES256":
+        ecdsa = ec.ECDSA(hashes.SHA256())
+
+        def sign_es256(data: bytes) -> bytes:
+            r, s = decode_dss_signature(private.sign(data, ecdsa))
+            return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+        return sign_es256
+    pkcs1 = padding.PKCS1v15()
+    sha256 = hashes.SHA256()
+    return lambda data: private.sign(data, pkcs1, sha256)
+
+
 class JwtCodec:
     """Sign and verify access tokens with one algorithm and a set of keys."""
 
@@ -132,6 +149,7 @@ class JwtCodec:
         self._active = self._keys[active_kid]
         header = {"alg": algorithm, "kid": active_kid, "typ": TYP}
         self._header = _b64(orjson.dumps(header))
+        self._sign_raw = _raw_signer(self._active.key.prepared_key, algorithm)
         self._jwks = orjson.dumps({"keys": [k.public_jwk for k in keys]})
 
     @property
@@ -144,7 +162,7 @@ class JwtCodec:
     def sign(self, claims: dict[str, Any]) -> str:
         """A compact JWS of the claims, signed by the active key."""
         signing_input = self._header + b"." + _b64(orjson.dumps(claims))
-        return (signing_input + b"." + _b64(self._active.key.sign(signing_input))).decode("ascii")
+        return (signing_input + b"." + _b64(self._sign_raw(signing_input))).decode("ascii")
 
     def verify(self, token: str, now: float) -> dict[str, Any]:
         """The claims of a valid access token of ours; InvalidJwt otherwise."""
