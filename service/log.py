@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
 from typing import Any
 
 import orjson
 import structlog
 
+from . import context
 from .settings import LogSettings
 
 SECRET_KEYS = re.compile(r"(secret|password|passwd|token|authorization|cookie|assertion)", re.I)
@@ -20,33 +22,54 @@ TOKEN_VALUES = re.compile(
 ALLOWED_TOKEN_KEYS = frozenset({"token_type", "issued_token_type"})
 
 
-def _scrub(value: Any) -> Any:
-    if isinstance(value, str):
-        return TOKEN_VALUES.sub("[redacted]", value)
-    return value
+# What redact does with an event key: the decision is memoized (events reuse few keys).
+_REDACT, _KEEP, _SCRUB = 0, 1, 2
+# Keys whose values the service itself sets from fixed tables or numbers: nothing to scrub.
+SAFE_KEYS = frozenset({"event", "level", "timestamp", "latency_ms", "status", "outcome",
+                       "grant_type", "client_kind"})  # fmt: skip
+_DECISIONS: dict[str, int] = {}
 
 
-_SECRET_KEY_MEMO: dict[str, bool] = {}
-
-
-def _secret_key(key: str) -> bool:
-    """Is this event key named like a secret? (memoized: events reuse a small set of keys)"""
-    known = _SECRET_KEY_MEMO.get(key)
-    if known is None:
-        known = key not in ALLOWED_TOKEN_KEYS and SECRET_KEYS.search(key) is not None
-        if len(_SECRET_KEY_MEMO) < 4096:
-            _SECRET_KEY_MEMO[key] = known
-    return known
+def _decide(key: str) -> int:
+    if key in SAFE_KEYS:
+        return _KEEP
+    if key not in ALLOWED_TOKEN_KEYS and SECRET_KEYS.search(key) is not None:
+        return _REDACT
+    return _SCRUB
 
 
 def redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
-    """Drop anything named like a secret, and mask token-shaped values."""
+    """Drop anything named like a secret, and mask token-shaped values anywhere else."""
     for key, value in event.items():  # values replaced in place: the keys do not change
-        if _secret_key(key):
+        decision = _DECISIONS.get(key)
+        if decision is None:
+            decision = _decide(key)
+            if len(_DECISIONS) < 4096:
+                _DECISIONS[key] = decision
+        if decision == _REDACT:
             event[key] = "[redacted]"
-        elif isinstance(value, str) and "." in value:  # both token shapes contain dots
-            event[key] = TOKEN_VALUES.sub("[redacted]", value)
+        elif decision == _SCRUB and isinstance(value, str) and "." in value:
+            event[key] = TOKEN_VALUES.sub("[redacted]", value)  # both token shapes have dots
     return event
+
+
+class _Stamp:
+    """ISO 8601 UTC timestamps with microseconds; the date part is formatted once a second."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def __call__(self, _: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second, self._prefix = (
+                second,
+                time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)),
+            )
+        event["timestamp"] = f"{self._prefix}.{int((now - second) * 1e6):06d}Z"
+        return event
 
 
 def _dumps(obj: Any, **_: Any) -> str:
@@ -60,11 +83,11 @@ def processors(settings: LogSettings) -> list[Any]:
     else:
         renderer = structlog.processors.JSONRenderer(serializer=_dumps)
     return [
-        structlog.contextvars.merge_contextvars,
+        context.merge_into_event,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,  # plain traceback text: never local variables
         redact,
+        _Stamp(),
         renderer,
     ]
 

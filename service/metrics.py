@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -129,15 +128,14 @@ class Metrics:
         self.registry.register(_HasherCollector(hasher))
 
     # hooks --------------------------------------------------------------------------------
-    def observe(self, path: str, outcome: str, latency: float) -> None:
-        """Called by the request middleware after each OAuth request, before the contextvars
-        are cleared: grant_type and client_kind are read from what the oauth layer bound."""
+    def observe(self, path: str, ctx: dict[str, Any], outcome: str, latency: float) -> None:
+        """Called by the request middleware after each OAuth request with the request's
+        context: grant_type and client_kind are what the oauth layer recorded there."""
         endpoint = ENDPOINTS.get(path)
         if endpoint is None:
             return
-        bound = structlog.contextvars.get_contextvars()
-        grant = bound.get("grant_type") or "none"
-        kind = bound.get("client_kind") or "none"
+        grant = ctx.get("grant_type") or "none"
+        kind = ctx.get("client_kind") or "none"
         key = (endpoint, grant, outcome, kind)
         child = self._request_children.get(key)
         if child is None:

@@ -6,15 +6,17 @@ text, stack traces and ``detail`` never reach the client.
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from .. import context
 from ..errors import ErrorCode, OAuthError, Overloaded, StoreUnavailable
 from .responses import error_response
 
@@ -29,7 +31,7 @@ EVENTS = {
 }
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Observer = Callable[[str, str, float], None]
+Observer = Callable[[str, dict[str, Any], str, float], None]
 
 
 def _http_error(exc: web.HTTPException) -> OAuthError:
@@ -47,10 +49,11 @@ def make_middleware(
 ) -> Middleware:
     @web.middleware
     async def context_and_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-        structlog.contextvars.clear_contextvars()
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        incoming = request.headers.get("X-Request-ID")
+        if incoming is None or not REQUEST_ID.fullmatch(incoming):
+            incoming = os.urandom(16).hex()
+        request_id = incoming
+        ctx = context.begin(request_id)
         started = time.perf_counter()
         events = EVENTS.get(request.path)
         error: OAuthError | None = None
@@ -88,9 +91,9 @@ def make_middleware(
                 **({"detail": error.detail} if error is not None and error.detail else {}),
             )
             if observe is not None:
-                observe(request.path, outcome, latency)
+                observe(request.path, ctx, outcome, latency)
         response.headers["X-Request-ID"] = request_id
-        structlog.contextvars.clear_contextvars()
+        context.end()
         return response
 
     return context_and_errors

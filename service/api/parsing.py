@@ -21,6 +21,7 @@ MAX_HEADER = 8192
 _BAD_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _HEX = re.compile(rb"%([0-9A-Fa-f]{2})")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def bad_request(description: str) -> OAuthError:
@@ -29,6 +30,10 @@ def bad_request(description: str) -> OAuthError:
 
 def form_decode(raw: bytes, what: str) -> str:
     """Decode one application/x-www-form-urlencoded component, refusing anything irregular."""
+    if raw.isascii() and b"%" not in raw and b"+" not in raw:  # the common case: plain ASCII
+        if _CONTROL_BYTES.search(raw):
+            raise bad_request(f"Control characters are not allowed in {what}.")
+        return raw.decode("ascii")
     if _BAD_PERCENT.search(raw):
         raise bad_request(f"Malformed percent-encoding in {what}.")
     raw = _HEX.sub(lambda m: bytes([int(m.group(1), 16)]), raw.replace(b"+", b" "))
@@ -48,6 +53,16 @@ def parse_form(body: bytes) -> dict[str, str]:
     parts = [p for p in body.split(b"&") if p]
     if len(parts) > MAX_PARAMS:
         raise bad_request("Too many parameters.")
+    if body.isascii() and b"%" not in body and b"+" not in body and not _CONTROL_BYTES.search(body):
+        # The common case (what the SDKs send): nothing to decode, nothing to refuse but repeats.
+        for part in parts:
+            name, _, value = part.decode("ascii").partition("=")
+            if name in seen:
+                raise bad_request("A parameter is repeated.")
+            seen.add(name)
+            if value:
+                params[name] = value
+        return params
     for part in parts:
         raw_name, _, raw_value = part.partition(b"=")
         name = form_decode(raw_name, "parameter names")
@@ -61,11 +76,13 @@ def parse_form(body: bytes) -> dict[str, str]:
 
 
 async def read_form(request: web.Request) -> dict[str, str]:
-    if request.content_type != FORM:
-        raise bad_request("The body must be application/x-www-form-urlencoded.")
-    charset = request.charset
-    if charset is not None and charset.lower() not in ("utf-8", "utf8"):
-        raise bad_request("Only the UTF-8 charset is supported.")
+    # The common case is the exact header the SDKs send: no need to parse it.
+    if request.headers.get("Content-Type") != FORM:
+        if request.content_type != FORM:
+            raise bad_request("The body must be application/x-www-form-urlencoded.")
+        charset = request.charset
+        if charset is not None and charset.lower() not in ("utf-8", "utf8"):
+            raise bad_request("Only the UTF-8 charset is supported.")
     limit = request.client_max_size
     if request.content_length is not None and request.content_length > limit:
         # Answer at once instead of waiting for a body that will be refused anyway.
@@ -115,9 +132,9 @@ def _bad_basic() -> OAuthError:
 def client_source(request: web.Request, proxy_hops: int) -> str:
     """The client's address: X-Forwarded-For is believed only through ``proxy_hops`` proxies."""
     remote = request.remote or ""
-    if proxy_hops <= 0:
+    if proxy_hops <= 0 or "X-Forwarded-For" not in request.headers:
         return remote
-    forwarded = ",".join(request.headers.getall("X-Forwarded-For", []))
+    forwarded = ",".join(request.headers.getall("X-Forwarded-For"))
     chain = [a.strip() for a in forwarded.split(",") if a.strip()] + [remote]
     candidate = chain[-(proxy_hops + 1)] if len(chain) > proxy_hops else chain[0]
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import structlog
 
+from .. import context
 from ..crypto.jwt import InvalidJwt
 from ..errors import ErrorCode, OAuthError
 from ..models import TokenRequest
@@ -42,7 +43,7 @@ async def revoke(req: TokenRequest, services: Services) -> bool:
     if token is None:
         raise OAuthError(ErrorCode.INVALID_REQUEST, "The token parameter is required.")
     client_id = await caller_client_id(req, services)
-    structlog.contextvars.bind_contextvars(client_id=client_id)
+    context.annotate(client_id=client_id)
 
     refresh = RefreshToken.parse(token)
     if refresh is not None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import structlog
-
+from .. import context
 from ..models import TokenResponse
 from .services import Services
 from .tokens import RefreshToken, mint_access_token
@@ -25,7 +24,7 @@ async def open_session(
         max_ms=tokens.refresh_max_ttl * 1000,
         cap=tokens.max_sessions,
     )
-    structlog.contextvars.bind_contextvars(session=refresh.session_ref)
+    context.annotate(session=refresh.session_ref)
     access = mint_access_token(
         services.jwt,
         sub=sub,

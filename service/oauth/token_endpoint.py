@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import structlog
-
+from .. import context
 from ..errors import ErrorCode, OAuthError
 from ..models import TokenRequest, TokenResponse
 from .client_auth import authenticate_client, invalid_client
@@ -18,14 +17,12 @@ async def issue_token(req: TokenRequest, services: Services) -> TokenResponse:
     grant = services.grants.get(grant_type)
     if grant is None:
         raise OAuthError(ErrorCode.UNSUPPORTED_GRANT_TYPE)
-    structlog.contextvars.bind_contextvars(
-        grant_type=grant.grant_type, client_id=req.credentials.client_id
-    )
+    context.annotate(grant_type=grant.grant_type, client_id=req.credentials.client_id)
     auth = await authenticate_client(
         req.credentials, services, source=req.source, stale_ok=grant.stateless
     )
     client = auth.client
-    structlog.contextvars.bind_contextvars(client_kind=client.kind.value)
+    context.annotate(client_kind=client.kind.value)
     if grant.requires_secret(client) and not auth.secret_verified:
         raise invalid_client(req.credentials, "secret required")
     if client.kind not in grant.client_kinds:

@@ -8,6 +8,7 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
+from service import context
 from service.log import redact
 from service.oauth.tokens import RefreshToken
 
@@ -21,7 +22,7 @@ TOKEN_EVENTS = {"token.issued", "token.failed"}
 @pytest.fixture
 def logs():
     """Captured events, with the request context merged in as in production."""
-    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as entries:
+    with capture_logs(processors=[context.merge_into_event]) as entries:
         yield entries
 
 

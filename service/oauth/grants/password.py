@@ -10,6 +10,7 @@ from typing import ClassVar
 
 import structlog
 
+from ... import context
 from ...errors import ErrorCode, OAuthError
 from ...models import Client, ClientKind, TokenRequest, TokenResponse
 from ...store.keys import user_owner
@@ -48,7 +49,7 @@ class PasswordGrant:
                 ErrorCode.INVALID_GRANT, "Invalid username or password.", detail="bad credentials"
             )
 
-        structlog.contextvars.bind_contextvars(user_id=user.user_id)
+        context.annotate(user_id=user.user_id)
         await throttle.clear_account(services, username)
         if services.hasher.needs_rehash(user.password_hash):
             new_hash = await services.hasher.hash_async(password)

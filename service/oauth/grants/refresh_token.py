@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import structlog
 
+from ... import context
 from ...errors import ErrorCode, OAuthError
 from ...models import Client, ClientKind, TokenRequest, TokenResponse
 from ..scopes import parse_scope
@@ -53,7 +54,7 @@ class RefreshTokenGrant:
             scope=" ".join(requested or ()),
         )
         code = int(result[0])
-        structlog.contextvars.bind_contextvars(session=presented.session_ref)
+        context.annotate(session=presented.session_ref)
         if code == REUSED:
             log.warning(
                 "token.refresh_reuse_detected",
@@ -73,7 +74,7 @@ class RefreshTokenGrant:
         scope = " ".join(requested) if requested else session_scope
         owner_kind, _, owner_id = presented.owner.partition("-")
         if owner_kind == "u":
-            structlog.contextvars.bind_contextvars(user_id=owner_id)
+            context.annotate(user_id=owner_id)
         access = mint_access_token(
             services.jwt,
             sub=owner_id,

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 import structlog
 
+from ... import context
 from ...crypto.jwt import InvalidJwt
 from ...errors import ErrorCode, OAuthError
 from ...models import Client, ClientKind, TokenRequest, TokenResponse
@@ -69,7 +70,7 @@ class TokenExchangeGrant:
                 "The subject_token is invalid.",
                 detail="session ended or token revoked",
             )
-        structlog.contextvars.bind_contextvars(user_id=claims["sub"], session=claims["sid"])
+        context.annotate(user_id=claims["sub"], session=claims["sid"])
         ttl = services.settings.tokens.access_ttl
         access = mint_access_token(
             services.jwt,
