@@ -98,7 +98,7 @@ def configure_logging(settings: LogSettings, stream: Any = None) -> None:
     structlog.configure(
         processors=processors(settings),
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stdout),
+        logger_factory=structlog.WriteLoggerFactory(stream or sys.stdout),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(stream or sys.stdout)

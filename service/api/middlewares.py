@@ -6,7 +6,7 @@ text, stack traces and ``detail`` never reach the client.
 
 from __future__ import annotations
 
-import os
+import random
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -21,6 +21,7 @@ from ..errors import ErrorCode, OAuthError, Overloaded, StoreUnavailable
 from .responses import error_response
 
 log = structlog.get_logger("tokenhouse.http")
+_ids = random.Random()
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 # path -> (event on success, event on failure)
@@ -51,7 +52,7 @@ def make_middleware(
     async def context_and_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         incoming = request.headers.get("X-Request-ID")
         if incoming is None or not REQUEST_ID.fullmatch(incoming):
-            incoming = os.urandom(16).hex()
+            incoming = f"{_ids.getrandbits(128):032x}"  # a correlation id, not a secret
         request_id = incoming
         ctx = context.begin(request_id)
         started = time.perf_counter()
