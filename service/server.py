@@ -56,6 +56,8 @@ def serve_worker(settings: Settings, reuse_port: bool = False) -> None:
     configure_logging(settings.log)
     _install_uvloop()
     asyncio.run(_serve(settings, reuse_port))
+    # Drained: a repeated SIGTERM must not kill the rest of the shutdown (the embedded store).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 async def _serve(settings: Settings, reuse_port: bool) -> None:
@@ -110,8 +112,14 @@ async def _serve(settings: Settings, reuse_port: bool) -> None:
     log.info("server.stopped")
 
 
+def _exit_cleanly(signum: int, _: Any) -> None:
+    raise SystemExit(0)  # the finally blocks stop what was started
+
+
 def run(settings: Settings) -> None:
     configure_logging(settings.log)
+    # Until the event loop takes SIGTERM over, a stop request ends start-up cleanly.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     embedded: EmbeddedRedis | None = None
     if not settings.redis.url:
         embedded = EmbeddedRedis(settings.redis.embedded_dir)

@@ -72,8 +72,8 @@ class HashingSettings:
     time_cost: int = 2
     memory_cost: int = 19456
     parallelism: int = 1
-    max_concurrency: int = 4
-    max_queue: int = 32
+    max_concurrency: int = 2
+    max_queue: int = 16
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def raw_command(port: int, *words: str) -> bytes:
+    """One inline command to 127.0.0.1:<port>, the raw reply (for tests that must not go
+    through redis-py)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        s.sendall((" ".join(words) + "\r\n").encode())
+        return s.recv(65536)
+
+
 def binary_or_skip() -> str:
     try:
         return redis_server_binary()
@@ -83,10 +91,8 @@ class RedisProcess:
             return False
 
     def command(self, *words: str) -> bytes:
-        """One inline command, raw reply (for tests that must not go through redis-py)."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
-            s.sendall((" ".join(words) + "\r\n").encode())
-            return s.recv(65536)
+        """One inline command, raw reply."""
+        return raw_command(self.port, *words)
 
     def pause(self) -> None:
         assert self.process is not None

@@ -8,7 +8,9 @@ Past that the request is shed (``Overloaded`` -> 503) instead of queueing withou
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +21,17 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from ..errors import Overloaded
 from ..settings import HashingSettings
+
+ARGON2_NICE = 10  # argon2 threads yield the CPU to the event loop (CFS weight 110 vs 1024)
+
+
+def _lower_priority() -> None:
+    """Run this pool thread at a lower priority: a flood of verifications then cannot starve
+    the event loop (and the light grants it serves) of CPU; argon2 gets what is left."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ARGON2_NICE)
+    except (AttributeError, OSError):  # pragma: no cover - not Linux, or not permitted
+        pass
 
 
 @dataclass
@@ -42,7 +55,9 @@ class SecretHasher:
         )
         self._limit = settings.max_concurrency
         self._max_queue = settings.max_queue
-        self._pool = ThreadPoolExecutor(settings.max_concurrency, thread_name_prefix="argon2")
+        self._pool = ThreadPoolExecutor(
+            settings.max_concurrency, thread_name_prefix="argon2", initializer=_lower_priority
+        )
         self._slots: asyncio.Semaphore | None = None
         self.stats = HasherStats()
         self.on_wait: Callable[[float], None] | None = None  # seconds spent waiting for a slot

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import urllib.error
 import urllib.parse
@@ -11,14 +10,20 @@ from typing import Any
 
 import aiohttp
 
-from ..factories import basic_auth
-
-TOKEN = "/v1/auth/token"
-INVALID_GRANT = {
-    "error": "invalid_grant",
-    "error_description": "The grant is invalid, expired or revoked.",
-}
-INVALID_CLIENT = {"error": "invalid_client", "error_description": "Client authentication failed."}
+from ..flows import (  # noqa: F401 (INVALID_*, jwt_parts: for the end-to-end tests)
+    INTROSPECT,
+    INVALID_CLIENT,
+    INVALID_GRANT,
+    REVOKE,
+    TOKEN,
+    anonymous_form,
+    basic,
+    bearer,
+    jwt_parts,
+    password_form,
+    post,
+    refresh_form,
+)
 
 
 class Api:
@@ -55,27 +60,13 @@ class Api:
 
     # grants ----------------------------------------------------------------------------------
     def anonymous(self, client_id: str) -> tuple[int, Any]:
-        return self.request(
-            TOKEN,
-            {"grant_type": "client_credentials", "client_id": client_id, "scope": "public-read"},
-        )
+        return self.request(TOKEN, anonymous_form(client_id))
 
     def login(self, client_id: str, email: str, password: str) -> tuple[int, Any]:
-        return self.request(
-            TOKEN,
-            {
-                "grant_type": "password",
-                "client_id": client_id,
-                "username": email,
-                "password": password,
-                "scope": "user",
-            },
-        )
+        return self.request(TOKEN, password_form(client_id, email, password))
 
     def refresh(self, client_id: str, token: str) -> tuple[int, Any]:
-        return self.request(
-            TOKEN, {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": token}
-        )
+        return self.request(TOKEN, refresh_form(client_id, token))
 
     def integration(self, client_id: str, secret: str) -> tuple[int, Any]:
         return self.request(
@@ -100,32 +91,14 @@ class Api:
         )
 
     def revoke_sdk(self, access_token: str, token: str) -> tuple[int, Any]:
-        return self.request(
-            "/v1/auth/revoke", {"token": token}, {"Authorization": f"Bearer {access_token}"}
-        )
+        return self.request(REVOKE, {"token": token}, bearer(access_token))
 
     def introspect(self, client_id: str, secret: str, token: str) -> tuple[int, Any]:
-        return self.request(
-            "/v1/auth/introspect",
-            {"token": token},
-            {"Authorization": basic_auth(client_id, secret)},
-        )
+        return self.request(INTROSPECT, {"token": token}, basic(client_id, secret))
 
 
 async def refresh_async(
     session: aiohttp.ClientSession, base: str, client_id: str, token: str
 ) -> tuple[int, Any]:
     """One refresh over aiohttp, for requests that must run in parallel."""
-    data = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": token}
-    async with session.post(base + TOKEN, data=data) as resp:
-        return resp.status, await resp.json()
-
-
-def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(header, claims) of a JWT, unverified: for asserting what the server put there."""
-
-    def part(text: str) -> dict[str, Any]:
-        return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-
-    header, claims, _ = token.split(".")
-    return part(header), part(claims)
+    return await post(session, base + TOKEN, refresh_form(client_id, token))

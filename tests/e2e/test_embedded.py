@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ..redis_proc import free_port
+from ..service_proc import CONFIG_DIR, ServiceProcess, base_env
 from .api_client import Api
-from .conftest import CONFIG_DIR, ServeProcess, base_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -39,10 +39,10 @@ def test_embedded_store_serves_persists_and_leaves_no_orphan(tmp_path):
         TOKENHOUSE_SERVER__PORT=str(port),
     )
     assert "TOKENHOUSE_REDIS__URL" not in env
-    first = ServeProcess(env, tmp_path, port).start()
+    first = ServiceProcess(tmp_path, env=env, cwd=tmp_path).start("/readyz")
     try:
         children = first.children()
-        printed = first.stdout.read_text()
+        printed = first.log_text()
         match = CURL_CLIENT_ID.search(printed)
         assert match, printed
         base, client_id = match.groups()
@@ -60,7 +60,7 @@ def test_embedded_store_serves_persists_and_leaves_no_orphan(tmp_path):
     assert children and not any(process_alive(pid) for pid in children)
     assert (tmp_path / ".tokenhouse").is_dir()
 
-    second = ServeProcess(env, tmp_path, port).start()
+    second = ServiceProcess(tmp_path, env=env, cwd=tmp_path).start("/readyz")
     try:
         second_children = second.children()
         status, refreshed = Api(f"http://127.0.0.1:{port}").refresh(

@@ -7,7 +7,6 @@ must. Tests stop, pause (SIGSTOP), kill -9, flush scripts and fill memory on it;
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 import uuid
@@ -21,17 +20,25 @@ import pytest
 from service.store.redis import RedisStore, connect
 
 from ..conftest import make_settings
-from ..factories import basic_auth, make_client, make_user
+from ..factories import make_client, make_user
+from ..flows import (
+    INTROSPECT,
+    REVOKE,
+    TOKEN,
+    UNAVAILABLE,
+    anonymous_form,
+    basic,
+    bearer,
+    jwt_parts,
+    password_form,
+    refresh_form,
+)
 from ..redis_proc import RedisProcess
 from ..service_proc import ServiceProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 AOF = ("--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction")
-UNAVAILABLE = {
-    "error": "temporarily_unavailable",
-    "error_description": "The service is temporarily unavailable; retry later.",
-}
 # A behaviour bound (the spec says about 2 s), generous for a loaded 2-core CI box.
 FAULT_ANSWER_BOUND = 4.0
 PASSWORD = "correct horse battery"
@@ -55,7 +62,7 @@ def service(
     # A short client-cache TTL, so an outage test meets a stale entry: the pinned decision is
     # that anonymous client_credentials is served from it while Redis is down.
     proc = ServiceProcess(
-        tmp_path_factory.mktemp("svc") / "service.log",
+        tmp_path_factory.mktemp("svc"),
         fault_redis.url,
         TOKENHOUSE_CACHE__CLIENT_TTL=str(CLIENT_TTL),
     )
@@ -118,41 +125,23 @@ class Api:
             )
 
     async def login(self, client_id: str, email: str, password: str = PASSWORD) -> Reply:
-        return await self.post(
-            "/v1/auth/token",
-            {
-                "grant_type": "password",
-                "client_id": client_id,
-                "username": email,
-                "password": password,
-                "scope": "user",
-            },
-        )
+        return await self.post(TOKEN, password_form(client_id, email, password))
 
     async def refresh(self, client_id: str, refresh_token: str) -> Reply:
-        return await self.post(
-            "/v1/auth/token",
-            {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": refresh_token},
-        )
+        return await self.post(TOKEN, refresh_form(client_id, refresh_token))
 
     async def anonymous(self, client_id: str) -> Reply:
-        return await self.post(
-            "/v1/auth/token",
-            {"grant_type": "client_credentials", "client_id": client_id, "scope": "public-read"},
-        )
+        return await self.post(TOKEN, anonymous_form(client_id))
 
     async def integration(self, client_id: str, secret: str = CLIENT_SECRET) -> Reply:
-        return await self.post(
-            "/v1/auth/token",
-            {"grant_type": "client_credentials", "scope": "integ"},
-            {"Authorization": basic_auth(client_id, secret)},
-        )
+        form = {"grant_type": "client_credentials", "scope": "integ"}
+        return await self.post(TOKEN, form, basic(client_id, secret))
 
     async def exchange(
         self, client_id: str, subject_token: str, secret: str = CLIENT_SECRET
     ) -> Reply:
         return await self.post(
-            "/v1/auth/token",
+            TOKEN,
             {
                 "grant_type": "token_exchange",
                 "client_id": client_id,
@@ -162,18 +151,10 @@ class Api:
         )
 
     async def revoke(self, refresh_token: str, access_token: str) -> Reply:
-        return await self.post(
-            "/v1/auth/revoke",
-            {"token": refresh_token},
-            {"Authorization": f"Bearer {access_token}"},
-        )
+        return await self.post(REVOKE, {"token": refresh_token}, bearer(access_token))
 
     async def introspect(self, client_id: str, token: str, secret: str = CLIENT_SECRET) -> Reply:
-        return await self.post(
-            "/v1/auth/introspect",
-            {"token": token},
-            {"Authorization": basic_auth(client_id, secret)},
-        )
+        return await self.post(INTROSPECT, {"token": token}, basic(client_id, secret))
 
 
 @pytest.fixture
@@ -203,8 +184,7 @@ async def world(store: RedisStore) -> World:
 
 def jwt_claims(token: str) -> dict[str, Any]:
     """The payload of a JWT, unverified (the service already verified it)."""
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return jwt_parts(token)[1]
 
 
 def session_of(refresh_token: str) -> str:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from ..flows import UNAVAILABLE
 from ..redis_proc import RedisProcess, free_port
 from ..service_proc import ServiceProcess
-from .conftest import UNAVAILABLE
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -27,7 +27,7 @@ def wait_ready(service: ServiceProcess, timeout: float = 10.0) -> tuple[int, byt
 def test_starts_while_redis_is_down_and_becomes_ready_when_it_returns(tmp_path: Path) -> None:
     """Redis down at start: live (200) but not ready (503) until Redis answers, no restart."""
     redis = RedisProcess(tmp_path / "redis", port=free_port())
-    service = ServiceProcess(tmp_path / "service.log", redis.url)
+    service = ServiceProcess(tmp_path / "service", redis.url)
     try:
         service.start()
         live = service.get("/healthz")
@@ -54,7 +54,7 @@ def test_warns_at_start_when_redis_evicts_and_does_not_persist(tmp_path: Path) -
     redis = RedisProcess(
         tmp_path / "redis", "--maxmemory-policy", "allkeys-lru", "--appendonly", "no"
     ).start()
-    service = ServiceProcess(tmp_path / "service.log", redis.url)
+    service = ServiceProcess(tmp_path / "service", redis.url)
     try:
         service.start()
     finally:

@@ -67,7 +67,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServiceProc
     """A redis-server and the service process of this module, with seeded data."""
     directory = tmp_path_factory.mktemp("fuzz")
     redis = RedisProcess(directory / "redis").start()
-    service = ServiceProcess(directory / "service.log", redis.url)
+    service = ServiceProcess(directory / "service", redis.url)
     try:
         seed = asyncio.run(_seed(redis.url))
         service.start()

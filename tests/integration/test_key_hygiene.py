@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ..factories import basic_auth, make_client, make_user
+from ..flows import anonymous, integration_login, login, ok, post, refresh, revoke_sdk
 from .conftest import services_of
-from .flows import anonymous, integration_login, login, post, refresh, revoke_sdk
 
 pytestmark = pytest.mark.integration
 
@@ -21,10 +21,10 @@ async def exercise(client):
     app = await make_client(store, secret=SECRET)
     integ = await make_client(store, kind="integration", secret=SECRET)
     user = await make_user(store, password=PASSWORD)
-    first = await login(client, app.client_id, user.email, PASSWORD)
+    first = await ok(login(client, app.client_id, user.email, PASSWORD))
     _, second = await refresh(client, app.client_id, first["refresh_token"])
-    integ_tokens = await integration_login(client, integ.client_id, SECRET)
-    anon = await anonymous(client, app.client_id)
+    integ_tokens = await ok(integration_login(client, integ.client_id, SECRET))
+    anon = await ok(anonymous(client, app.client_id))
     exchanged = await post(
         client,
         "/v1/auth/token",

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from ..factories import make_client, make_user
+from ..flows import INVALID_GRANT, login, ok, refresh
 from .conftest import services_of
-from .flows import INVALID_GRANT, login, refresh
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -18,7 +18,7 @@ async def test_idle_session_expires(make_app, raw):
     client = await make_app(tokens={"refresh_idle_ttl": 1})
     store = services_of(client).store
     app, user = await make_client(store), await make_user(store, password="pw")
-    token = (await login(client, app.client_id, user.email, "pw"))["refresh_token"]
+    token = (await ok(login(client, app.client_id, user.email, "pw")))["refresh_token"]
     await asyncio.sleep(1.1)
 
     result = await refresh(client, app.client_id, token)
@@ -32,7 +32,7 @@ async def test_rotation_never_extends_absolute_lifetime(make_app, raw):
     client = await make_app(tokens={"refresh_idle_ttl": 1, "refresh_max_ttl": 2})
     store = services_of(client).store
     app, user = await make_client(store), await make_user(store, password="pw")
-    token = (await login(client, app.client_id, user.email, "pw"))["refresh_token"]
+    token = (await ok(login(client, app.client_id, user.email, "pw")))["refresh_token"]
     key = (await raw.keys(store.keys.session_prefix(f"u-{user.user_id}") + "*"))[0]
     expiry = int(await raw.hget(key, "ae"))
     statuses = []

@@ -9,8 +9,7 @@ import pytest
 from service.oauth.tokens import RefreshToken
 
 from ..factories import make_client, make_user
-from .conftest import services_of
-from .flows import (
+from ..flows import (
     INVALID_GRANT,
     INVALID_SUBJECT,
     anonymous,
@@ -18,9 +17,11 @@ from .flows import (
     integration_login,
     introspect,
     login,
+    ok,
     refresh,
     revoke_sdk,
 )
+from .conftest import services_of
 
 pytestmark = pytest.mark.integration
 
@@ -42,16 +43,17 @@ def session_key(store, refresh_token: str) -> str:
 async def test_del_session_key_ends_that_session_at_once(client, redis_server):
     """DEL <p>s:{u-<uid>}:<sid>: refresh 401, access token inactive, token_exchange 401."""
     store, app, user = await setup_user(client)
-    gone = await login(client, app.client_id, user.email, "pw")
-    kept = await login(client, app.client_id, user.email, "pw")
+    gone = await ok(login(client, app.client_id, user.email, "pw"))
+    kept = await ok(login(client, app.client_id, user.email, "pw"))
 
     reply = redis_server.command("DEL", session_key(store, gone["refresh_token"]))
 
     assert reply == b":1\r\n"
     assert await refresh(client, app.client_id, gone["refresh_token"]) == (401, INVALID_GRANT)
-    assert await introspect(client, app.client_id, SECRET, gone["access_token"]) == {
-        "active": False
-    }
+    assert await introspect(client, app.client_id, SECRET, gone["access_token"]) == (
+        200,
+        {"active": False},
+    )
     assert await exchange(client, app.client_id, SECRET, gone["access_token"]) == (
         401,
         INVALID_SUBJECT,
@@ -63,8 +65,8 @@ async def test_del_user_index_ends_all_user_sessions(client, redis_server):
     """DEL <p>sessions:{u-<uid>} ends every session of the user at once."""
     store, app, user = await setup_user(client)
     other = await make_user(store, password="pw")
-    logins = [await login(client, app.client_id, user.email, "pw") for _ in range(3)]
-    bystander = await login(client, app.client_id, other.email, "pw")
+    logins = [await ok(login(client, app.client_id, user.email, "pw")) for _ in range(3)]
+    bystander = await ok(login(client, app.client_id, other.email, "pw"))
 
     reply = redis_server.command("DEL", store.keys.index(f"u-{user.user_id}"))
 
@@ -74,9 +76,10 @@ async def test_del_user_index_ends_all_user_sessions(client, redis_server):
             401,
             INVALID_GRANT,
         )
-        assert (await introspect(client, app.client_id, SECRET, tokens["access_token"])) == {
-            "active": False
-        }
+        assert await introspect(client, app.client_id, SECRET, tokens["access_token"]) == (
+            200,
+            {"active": False},
+        )
         assert (await exchange(client, app.client_id, SECRET, tokens["access_token"]))[0] == 401
     assert (await refresh(client, app.client_id, bystander["refresh_token"]))[0] == 200
 
@@ -85,7 +88,7 @@ async def test_del_client_index_ends_all_integration_sessions(client, redis_serv
     """DEL <p>sessions:{c-<client id>} ends every session of an integration client."""
     store = services_of(client).store
     integ = await make_client(store, kind="integration", secret=SECRET)
-    sessions = [await integration_login(client, integ.client_id, SECRET) for _ in range(2)]
+    sessions = [await ok(integration_login(client, integ.client_id, SECRET)) for _ in range(2)]
 
     reply = redis_server.command("DEL", store.keys.index(f"c-{integ.client_id}"))
 
@@ -95,16 +98,17 @@ async def test_del_client_index_ends_all_integration_sessions(client, redis_serv
             401,
             INVALID_GRANT,
         )
-        assert await introspect(client, integ.client_id, SECRET, tokens["access_token"]) == {
-            "active": False
-        }
-    assert (await integration_login(client, integ.client_id, SECRET))["scope"] == "integ"
+        assert await introspect(client, integ.client_id, SECRET, tokens["access_token"]) == (
+            200,
+            {"active": False},
+        )
+    assert (await ok(integration_login(client, integ.client_id, SECRET)))["scope"] == "integ"
 
 
 async def test_forged_token_revokes_nothing(client, raw):
     """A token with the right owner and session id but a wrong secret changes nothing."""
     store, app, user = await setup_user(client)
-    tokens = await login(client, app.client_id, user.email, "pw")
+    tokens = await ok(login(client, app.client_id, user.email, "pw"))
     real = RefreshToken.parse(tokens["refresh_token"])
     forged = RefreshToken(real.owner, real.sid, secrets.token_bytes(32)).value
     key = session_key(store, tokens["refresh_token"])
@@ -123,8 +127,8 @@ async def test_token_of_another_client_leaves_session_alive(client, raw):
     """Another client presenting the token (refresh or revoke) leaves the session alive."""
     store, app, user = await setup_user(client)
     intruder = await make_client(store)
-    tokens = await login(client, app.client_id, user.email, "pw")
-    intruder_access = (await anonymous(client, intruder.client_id))["access_token"]
+    tokens = await ok(login(client, app.client_id, user.email, "pw"))
+    intruder_access = (await ok(anonymous(client, intruder.client_id)))["access_token"]
     key = session_key(store, tokens["refresh_token"])
     before = await raw.hgetall(key)
 
@@ -141,7 +145,7 @@ async def test_max_sessions_drops_the_oldest(make_app, raw):
     """With tokens.max_sessions=2 a third login ends the oldest session."""
     client = await make_app(tokens={"max_sessions": 2})
     store, app, user = await setup_user(client)
-    logins = [await login(client, app.client_id, user.email, "pw") for _ in range(3)]
+    logins = [await ok(login(client, app.client_id, user.email, "pw")) for _ in range(3)]
 
     oldest = await refresh(client, app.client_id, logins[0]["refresh_token"])
     newer = [await refresh(client, app.client_id, t["refresh_token"]) for t in logins[1:]]

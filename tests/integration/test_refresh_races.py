@@ -9,8 +9,8 @@ import time
 import pytest
 
 from ..factories import make_client, make_user
+from ..flows import INVALID_GRANT, login, ok, refresh, revoke_sdk
 from .conftest import services_of
-from .flows import INVALID_GRANT, login, refresh, revoke_sdk
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,7 @@ async def setup_user(client):
 async def test_fifty_parallel_refreshes_converge_on_one_token(client, raw):
     """50 concurrent refreshes with one token all succeed and return the same new token."""
     store, app, user = await setup_user(client)
-    old = (await login(client, app.client_id, user.email, "pw"))["refresh_token"]
+    old = (await ok(login(client, app.client_id, user.email, "pw")))["refresh_token"]
 
     results = await asyncio.gather(*(refresh(client, app.client_id, old) for _ in range(50)))
 
@@ -52,7 +52,7 @@ async def test_reuse_after_grace_revokes_session(make_app, raw):
     """The previous token used after the grace window revokes the whole session."""
     client = await make_app(tokens={"refresh_grace": 1})
     store, app, user = await setup_user(client)
-    first = (await login(client, app.client_id, user.email, "pw"))["refresh_token"]
+    first = (await ok(login(client, app.client_id, user.email, "pw")))["refresh_token"]
     _, rotated = await refresh(client, app.client_id, first)
     await asyncio.sleep(1.1)
 
@@ -68,7 +68,7 @@ async def test_strict_mode_second_use_revokes_session(make_app, raw):
     """With refresh_grace=0 a second use of the same token revokes the session."""
     client = await make_app(tokens={"refresh_grace": 0})
     store, app, user = await setup_user(client)
-    first = (await login(client, app.client_id, user.email, "pw"))["refresh_token"]
+    first = (await ok(login(client, app.client_id, user.email, "pw")))["refresh_token"]
     status, rotated = await refresh(client, app.client_id, first)
 
     reuse = await refresh(client, app.client_id, first)
@@ -84,7 +84,7 @@ async def test_strict_mode_second_use_revokes_session(make_app, raw):
 async def test_refresh_racing_revoke_never_succeeds_after_revoke(client, raw):
     """Refreshes racing a revoke: none sent after the revoke answered succeeds; the key is gone."""
     store, app, user = await setup_user(client)
-    tokens = await login(client, app.client_id, user.email, "pw")
+    tokens = await ok(login(client, app.client_id, user.email, "pw"))
     revoked_at: list[float] = []
 
     async def one_refresh(delay: float) -> tuple[float, int, str | None]:

@@ -1,7 +1,8 @@
-"""Processes for the operations tier: tokenhouse servers, a Redis Cluster, a Sentinel set.
+"""Redis topologies for the operations tier: a Redis Cluster and a Sentinel set.
 
-Everything listens on free loopback ports with its own directory; the machine's Redis on 6379
-is never touched. Servers log to a file each so a failing test can show what happened.
+Built on tests/redis_proc.py (tokenhouse servers are tests/service_proc.py's): every node
+listens on a free loopback port with its own directory; the machine's Redis on 6379 is never
+touched.
 """
 
 from __future__ import annotations
@@ -9,129 +10,15 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+from typing import Self
 
 import pytest
 
-from ..redis_proc import RedisProcess, binary_or_skip, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def base_env(**extra: str) -> dict[str, str]:
-    """The parent's environment without TOKENHOUSE_* (and without created-series switches)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("TOKENHOUSE_") and not k.startswith("PROMETHEUS_")
-    }
-    env.update({"TOKENHOUSE_ENV": "test", "TOKENHOUSE_LOG__LEVEL": "info", **extra})
-    return env
-
-
-class Server:
-    """`python -m service serve [args]` on a free port; SIGTERM-able, exit code checked."""
-
-    def __init__(
-        self, workdir: Path, redis_url: str, *args: str, port: int | None = None, **env: str
-    ) -> None:
-        self.workdir = workdir
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.port = port or free_port()
-        self.args = list(args)
-        self.env = base_env(
-            TOKENHOUSE_REDIS__URL=redis_url,
-            TOKENHOUSE_SERVER__HOST="127.0.0.1",
-            TOKENHOUSE_SERVER__PORT=str(self.port),
-            **env,
-        )
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = workdir / f"server-{self.port}.log"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def launch(self) -> Server:
-        with self.log_path.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "service", "serve", *self.args],
-                cwd=ROOT,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        return self
-
-    def wait_healthy(self, timeout: float = 30.0) -> Server:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while self.get("/healthz")[0] != 200:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(f"tokenhouse did not start:\n{self.log_text()[-3000:]}")
-            time.sleep(0.05)
-        return self
-
-    def start(self) -> Server:
-        return self.launch().wait_healthy()
-
-    def get(self, path: str) -> tuple[int, bytes]:
-        """A blocking GET; (0, b"") when nothing answers."""
-        try:
-            with urllib.request.urlopen(self.url + path, timeout=2) as resp:
-                return resp.status, resp.read()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read()
-        except OSError:
-            return 0, b""
-
-    def terminate(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-
-    def wait(self, timeout: float) -> int:
-        assert self.process is not None
-        return self.process.wait(timeout)
-
-    def stop(self, timeout: float = 30.0) -> int:
-        """SIGTERM, then the exit code (a clean drain is 0)."""
-        if self.process is None:
-            return 0
-        if self.process.poll() is None:
-            self.terminate()
-        return self.wait(timeout)
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-
-    def log_text(self) -> str:
-        return self.log_path.read_text("utf-8", "replace") if self.log_path.exists() else ""
-
-
-def raw_command(port: int, *words: str) -> bytes:
-    """One inline command to 127.0.0.1:<port>, the raw reply."""
-    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-        s.sendall((" ".join(words) + "\r\n").encode())
-        return s.recv(65536)
-
-
-def start_all(*servers: Server) -> None:
-    """Launch every server, then wait for each (they start in parallel)."""
-    for server in servers:
-        server.launch()
-    for server in servers:
-        server.wait_healthy()
+from ..redis_proc import RedisProcess, binary_or_skip, free_port, raw_command
 
 
 def redis_cli_binary() -> str:
@@ -161,7 +48,24 @@ def cluster_port() -> int:
     raise RuntimeError("no free port pair for a cluster node")
 
 
-class RedisCluster:
+class Topology:
+    """Several processes started together: a failed start stops whatever did start."""
+
+    def start(self, timeout: float = 30.0) -> Self:
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout: float) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+
+class RedisCluster(Topology):
     """Three masters, no replicas, slots spread by `redis-cli --cluster create`."""
 
     def __init__(self, directory: Path, nodes: int = 3) -> None:
@@ -182,13 +86,6 @@ class RedisCluster:
     @property
     def url(self) -> str:
         return self.nodes[0].url
-
-    def start(self, timeout: float = 30.0) -> RedisCluster:
-        try:
-            return self._start(timeout)
-        except BaseException:
-            self.stop()
-            raise
 
     def _start(self, timeout: float) -> RedisCluster:
         for node in self.nodes:
@@ -223,7 +120,7 @@ class RedisCluster:
 FAST_SYNC = ("--repl-diskless-sync-delay", "0")
 
 
-class SentinelSet:
+class SentinelSet(Topology):
     """Two data nodes (a master and its replica) and one sentinel (quorum 1) for ``service``."""
 
     def __init__(self, directory: Path, service: str = "tokenhouse") -> None:
@@ -241,13 +138,6 @@ class SentinelSet:
     @property
     def url(self) -> str:
         return f"redis+sentinel://127.0.0.1:{self.sentinel_port}/{self.service}/0"
-
-    def start(self, timeout: float = 30.0) -> SentinelSet:
-        try:
-            return self._start(timeout)
-        except BaseException:
-            self.stop()
-            raise
 
     def _start(self, timeout: float) -> SentinelSet:
         for node in self.nodes:

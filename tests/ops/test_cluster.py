@@ -21,19 +21,18 @@ from service.oauth.tokens import RefreshToken
 
 from ..conftest import make_settings
 from ..factories import make_client, make_user
-from .flows import (
+from ..flows import (
     INVALID_GRANT,
     INVALID_SUBJECT,
     anonymous,
     exchange,
     introspect,
     login,
-    metric_sum,
-    parse_metrics,
     refresh,
     revoke,
 )
 from .procs import RedisCluster
+from .prom import metric_sum, parse_metrics
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 

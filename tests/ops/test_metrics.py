@@ -20,18 +20,9 @@ from service.settings import HashingSettings
 
 from ..conftest import make_settings
 from ..factories import make_client, make_user
+from ..flows import INVALID_GRANT, TOKEN, UNAVAILABLE, anonymous, login, post, refresh, revoke
 from ..redis_proc import free_port
-from .flows import (
-    INVALID_GRANT,
-    TOKEN,
-    anonymous,
-    login,
-    metric_sum,
-    parse_metrics,
-    post,
-    refresh,
-    revoke,
-)
+from .prom import metric_sum, parse_metrics
 
 pytestmark = pytest.mark.integration
 
@@ -48,10 +39,6 @@ NAMES = (
     "tokenhouse_sessions_revoked_total",
     "tokenhouse_refresh_reuse_detected_total",
 )
-UNAVAILABLE = {
-    "error": "temporarily_unavailable",
-    "error_description": "The service is temporarily unavailable; retry later.",
-}
 
 Factory = Callable[..., Awaitable[TestClient]]
 

@@ -3,8 +3,7 @@ and a signing-key rotation carried out in phases across both servers."""
 
 from __future__ import annotations
 
-import base64
-import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,29 +16,23 @@ from service.store.redis import RedisStore, connect
 
 from ..conftest import make_settings
 from ..factories import make_client, make_user
-from ..redis_proc import RedisProcess
-from .flows import (
+from ..flows import (
     INVALID_GRANT,
     INVALID_SUBJECT,
     exchange,
     introspect,
+    jwt_parts,
     login,
-    parse_metrics,
     refresh,
     revoke,
 )
-from .procs import Server, start_all
+from ..redis_proc import RedisProcess
+from ..service_proc import ServiceProcess, start_all
+from .prom import parse_metrics
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 SECRET = "proc-secret"
-
-
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
-    server = RedisProcess(Path(tmp_path_factory.mktemp("procs-redis"))).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -59,7 +52,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 class At:
     """Requests against one server's base URL through a shared session."""
 
-    def __init__(self, session: aiohttp.ClientSession, server: Server) -> None:
+    def __init__(self, session: aiohttp.ClientSession, server: ServiceProcess) -> None:
         self.session, self.base = session, server.url
 
     def post(self, path: str, **kw: Any) -> Any:
@@ -70,48 +63,55 @@ class At:
 
 
 def kid_of(token: str) -> str:
-    header = token.split(".")[0]
-    return json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
+    return jwt_parts(token)[0]["kid"]
 
 
 @pytest.fixture(scope="module")
 def pair(
     redis: RedisProcess, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Server, Server]]:
+) -> Iterator[tuple[ServiceProcess, ServiceProcess]]:
     """Two independent servers on one Redis with the same signing key."""
     workdir = Path(tmp_path_factory.mktemp("pair"))
     keys = workdir / "keys"
     keys.mkdir()
     (keys / "shared.pem").write_bytes(generate_pem("ES256"))
-    servers = [Server(workdir, redis.url, TOKENHOUSE_KEYS__DIR=str(keys)) for _ in range(2)]
+    servers = [ServiceProcess(workdir, redis.url, TOKENHOUSE_KEYS__DIR=str(keys)) for _ in range(2)]
     start_all(*servers)
     yield servers[0], servers[1]
     for server in servers:
         server.stop()
 
 
+async def scrape_workers(at: At, within: float = 30.0) -> dict[float, float]:
+    """Each worker's sessions-created count, keyed by its registry's ``_created`` time: scrape
+    (each on a new connection, which SO_REUSEPORT hands to either worker) until both answered."""
+    workers: dict[float, float] = {}
+    deadline = time.monotonic() + within
+    while len(workers) < 2 and time.monotonic() < deadline:
+        async with at.get("/metrics") as resp:
+            samples = parse_metrics(await resp.text())
+        workers[samples["tokenhouse_sessions_created_created"]] = samples[
+            "tokenhouse_sessions_created_total"
+        ]
+    return workers
+
+
 async def test_two_workers_share_one_port_and_one_generated_key(
     redis: RedisProcess, store: RedisStore, http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     """--workers 2: both workers answer, a token from either verifies on the other, rc 0."""
-    server = Server(tmp_path, redis.url, "--workers", "2").start()
+    server = ServiceProcess(tmp_path, redis.url, "--workers", "2").start()
     try:
+        assert len(await scrape_workers(at := At(http, server))) == 2  # both are listening
         client = await make_client(store, secret=SECRET)
         user = await make_user(store, password="pw")
-        at = At(http, server)
         results = []
         for _ in range(16):
             status, tokens = await login(at, client.client_id, user.email, "pw")
             results.append(
                 (status, (await exchange(at, client.client_id, SECRET, tokens["access_token"]))[0])
             )
-        workers: dict[float, float] = {}
-        for _ in range(24):  # each scrape reaches one worker; _created tells them apart
-            async with at.get("/metrics") as resp:
-                samples = parse_metrics(await resp.text())
-            workers[samples["tokenhouse_sessions_created_created"]] = samples[
-                "tokenhouse_sessions_created_total"
-            ]
+        workers = await scrape_workers(at)
     finally:
         rc = server.stop()
 
@@ -122,7 +122,7 @@ async def test_two_workers_share_one_port_and_one_generated_key(
 
 
 async def test_session_revoked_on_one_server_is_dead_on_the_other(
-    pair: tuple[Server, Server], store: RedisStore, http: aiohttp.ClientSession
+    pair: tuple[ServiceProcess, ServiceProcess], store: RedisStore, http: aiohttp.ClientSession
 ) -> None:
     """Revocation through A: B refuses the refresh token and the access token at once."""
     a, b = At(http, pair[0]), At(http, pair[1])
@@ -148,7 +148,7 @@ async def test_session_revoked_on_one_server_is_dead_on_the_other(
 
 
 async def test_refresh_rotated_on_one_server_continues_on_the_other(
-    pair: tuple[Server, Server], store: RedisStore, http: aiohttp.ClientSession
+    pair: tuple[ServiceProcess, ServiceProcess], store: RedisStore, http: aiohttp.ClientSession
 ) -> None:
     """Rotation on A is seen by B: the new token works there, the old one gets the same new one."""
     a, b = At(http, pair[0]), At(http, pair[1])
@@ -184,11 +184,11 @@ async def test_signing_key_rotation_in_phases_across_two_servers(
         (d / "old.pem").write_bytes(old_pem)
     ports: list[int] = []
 
-    def restart(servers: list[Server], **env: str) -> list[Server]:
+    def restart(servers: list[ServiceProcess], **env: str) -> list[ServiceProcess]:
         for s in servers:
             s.stop()
         fresh = [
-            Server(
+            ServiceProcess(
                 tmp_path,
                 redis.url,
                 port=ports[i] if ports else None,
@@ -210,7 +210,7 @@ async def test_signing_key_rotation_in_phases_across_two_servers(
             for s in servers
         ]
 
-    servers: list[Server] = []
+    servers: list[ServiceProcess] = []
     try:
         servers = restart(servers)
         t0 = (await login(At(http, servers[0]), client.client_id, user.email, "pw"))[1][

@@ -8,6 +8,7 @@ master; a demoted master's READONLY reply drops that connection the same way.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -18,19 +19,18 @@ from aiohttp.test_utils import TestClient
 
 from service.api.appkeys import SERVICES
 from service.app import create_app
+from service.models import Client, User
 
 from ..conftest import make_settings
 from ..factories import make_client, make_user
-from .flows import introspect, login, metric_sum, parse_metrics, refresh
-from .procs import SentinelSet, raw_command
+from ..flows import UNAVAILABLE, introspect, login, ok, refresh
+from ..redis_proc import RedisProcess
+from .procs import SentinelSet
+from .prom import metric_sum, parse_metrics
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 SECRET = "sentinel-secret"
-UNAVAILABLE = {
-    "error": "temporarily_unavailable",
-    "error_description": "The service is temporarily unavailable; retry later.",
-}
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +48,29 @@ async def http(aiohttp_client: Any, sentinel: SentinelSet, signing_key: Any) -> 
     return await aiohttp_client(create_app(settings, signing=signing_key))
 
 
-def replicate(sentinel: SentinelSet) -> None:
-    """WAIT until the replica has every write so far (what min-replicas-to-write bounds)."""
-    assert raw_command(sentinel.master().port, "WAIT", "1", "2000") == b":1\r\n"
+def _offset(node: RedisProcess, field: str) -> int:
+    info = node.command("INFO", "replication").decode()
+    return int(re.search(rf"^{field}:(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
+
+
+def replicate(sentinel: SentinelSet, within: float = 10.0) -> None:
+    """Wait until the replica has every write the master has so far. (WAIT would not do: it
+    counts only the calling connection's own writes, and the service wrote on its own.)"""
+    target = _offset(sentinel.master(), "master_repl_offset")
+    deadline = time.monotonic() + within
+    while _offset(sentinel.replica(), "slave_repl_offset") < target:
+        assert time.monotonic() < deadline, "the replica did not catch up"
+        time.sleep(0.02)
+
+
+async def replicated_login(http: TestClient, sentinel: SentinelSet) -> tuple[Client, User, Any]:
+    """A confidential client, a user and their login, replicated before any fault."""
+    store = http.server.app[SERVICES].store
+    client = await make_client(store, secret=SECRET)
+    user = await make_user(store, password="pw")
+    before = await ok(login(http, client.client_id, user.email, "pw"))
+    replicate(sentinel)
+    return client, user, before
 
 
 async def until_ok(
@@ -71,12 +91,7 @@ async def test_service_recovers_after_the_master_is_killed(
     http: TestClient, sentinel: SentinelSet
 ) -> None:
     """Master killed: 503s while the sentinel fails over, then the pre-failover session works."""
-    store = http.server.app[SERVICES].store
-    client = await make_client(store, secret=SECRET)
-    user = await make_user(store, password="pw")
-    status, before = await login(http, client.client_id, user.email, "pw")
-    assert status == 200
-    replicate(sentinel)
+    client, user, before = await replicated_login(http, sentinel)
     old_master = sentinel.master()
 
     old_master.kill()
@@ -99,12 +114,7 @@ async def test_service_follows_a_planned_failover_of_a_live_master(
     http: TestClient, sentinel: SentinelSet
 ) -> None:
     """SENTINEL FAILOVER demotes a live master: writes move to the promoted node."""
-    store = http.server.app[SERVICES].store
-    client = await make_client(store, secret=SECRET)
-    user = await make_user(store, password="pw")
-    status, before = await login(http, client.client_id, user.email, "pw")
-    assert status == 200
-    replicate(sentinel)
+    client, user, before = await replicated_login(http, sentinel)
     old_port = sentinel.master_port()
 
     assert sentinel.sentinel_command("SENTINEL", "FAILOVER", sentinel.service) == b"+OK\r\n"

@@ -24,31 +24,20 @@ from service.store.redis import RedisStore, connect
 
 from ..conftest import make_settings
 from ..factories import make_client
+from ..flows import TOKEN, UNAVAILABLE, anonymous_form, password_form, refresh_form
 from ..redis_proc import RedisProcess
-from .flows import TOKEN
-from .procs import Server
+from ..service_proc import ServiceProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 TIME_COST, MEMORY_COST = 2, 19456
 DRAIN_DELAY, SHUTDOWN_TIMEOUT = 1.0, 10.0
 PASSWORD_GRANTS, REFRESH_GRANTS, ANONYMOUS = 60, 12, 12
-NOT_READY = {
-    "error": "temporarily_unavailable",
-    "error_description": "The service is temporarily unavailable; retry later.",
-}
-
-
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
-    server = RedisProcess(Path(tmp_path_factory.mktemp("shutdown-redis"))).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
-def server(redis: RedisProcess, tmp_path: Path) -> Iterator[Server]:
-    proc = Server(
+def server(redis: RedisProcess, tmp_path: Path) -> Iterator[ServiceProcess]:
+    proc = ServiceProcess(
         tmp_path,
         redis.url,
         TOKENHOUSE_HASHING__TIME_COST=str(TIME_COST),
@@ -117,18 +106,12 @@ async def call(http: aiohttp.ClientSession, kind: str, form: dict[str, str]) -> 
 
 
 async def test_sigterm_drains_every_accepted_request_and_exits_zero(
-    server: Server, redis: RedisProcess
+    server: ServiceProcess, redis: RedisProcess
 ) -> None:
     """Requests sent before the listener closes all complete (200); /readyz turns 503; rc 0."""
     client_id, email, refresh_tokens = await seed(redis.url)
-    password = {
-        "grant_type": "password",
-        "client_id": client_id,
-        "username": email,
-        "password": "pw-drain",
-        "scope": "user",
-    }
-    anonymous = {"grant_type": "client_credentials", "client_id": client_id, "scope": "public-read"}
+    password = password_form(client_id, email, "pw-drain")
+    anonymous = anonymous_form(client_id)
     connector = aiohttp.TCPConnector(force_close=True, limit=0)
     timeout = aiohttp.ClientTimeout(total=SHUTDOWN_TIMEOUT + 10)
     async with aiohttp.ClientSession(server.url, connector=connector, timeout=timeout) as http:
@@ -145,7 +128,7 @@ async def test_sigterm_drains_every_accepted_request_and_exits_zero(
         async with http.get("/readyz") as resp:
             ready = (resp.status, await resp.json(), resp.headers.get("Connection"))
         for token in refresh_tokens:
-            form = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": token}
+            form = refresh_form(client_id, token)
             tasks.append(asyncio.create_task(call(http, "refresh", form)))
         tasks += [asyncio.create_task(call(http, "anonymous", anonymous)) for _ in range(ANONYMOUS)]
         outcomes = await asyncio.gather(*tasks)
@@ -156,7 +139,7 @@ async def test_sigterm_drains_every_accepted_request_and_exits_zero(
                 await probe.get(server.url + "/healthz")
 
     # Assert
-    assert ready == (503, NOT_READY, "close")
+    assert ready == (503, UNAVAILABLE, "close")
     assert last_sent < sigterm + DRAIN_DELAY  # every request was sent while still accepting
     failed = [(o.kind, o.status, o.error, o.body) for o in outcomes if o.status != 200]
     assert failed == []

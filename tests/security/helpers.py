@@ -12,27 +12,24 @@ from aiohttp.test_utils import TestClient
 
 from service.crypto.hashing import SecretHasher
 
-TOKEN = "/v1/auth/token"
-REVOKE = "/v1/auth/revoke"
-INTROSPECT = "/v1/auth/introspect"
-FORM = "application/x-www-form-urlencoded"
-EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+from ..flows import (  # noqa: F401 (paths and error bodies: for the security tests)
+    BAD_LOGIN,
+    FORM,
+    INTROSPECT,
+    INVALID_CLIENT,
+    REVOKE,
+    TOKEN,
+    TOO_MANY,
+    UNAVAILABLE,
+    invalid_request,
+    jwt_parts,
+)
+from ..flows import EXCHANGE_URN as EXCHANGE  # noqa: F401
+from ..flows import INVALID_SUBJECT as BAD_SUBJECT  # noqa: F401
 
-INVALID_CLIENT = {"error": "invalid_client", "error_description": "Client authentication failed."}
-BAD_LOGIN = {"error": "invalid_grant", "error_description": "Invalid username or password."}
-BAD_SUBJECT = {"error": "invalid_grant", "error_description": "The subject_token is invalid."}
-TOO_MANY = {"error": "too_many_requests", "error_description": "Too many attempts; retry later."}
-UNAVAILABLE = {
-    "error": "temporarily_unavailable",
-    "error_description": "The service is temporarily unavailable; retry later.",
-}
 BASIC_CHALLENGE = 'Basic realm="tokenhouse"'
 # Headers that legitimately differ between two otherwise identical answers.
 VOLATILE_HEADERS = {"X-Request-ID", "Date"}
-
-
-def invalid_request(description: str) -> dict[str, str]:
-    return {"error": "invalid_request", "error_description": description}
 
 
 async def post_raw(
@@ -74,12 +71,6 @@ def b64url(data: bytes) -> str:
 
 def unb64url(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(header, claims) of a compact JWS, unverified."""
-    header, payload, _ = token.split(".")
-    return json.loads(unb64url(header)), json.loads(unb64url(payload))
 
 
 def forge(header: dict[str, Any], claims: Any, sign: Callable[[bytes], bytes] | None) -> str:

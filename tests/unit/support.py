@@ -9,32 +9,32 @@ from aiohttp.test_utils import TestClient
 from service.api.appkeys import SERVICES
 from service.models import Client, User
 from service.oauth.services import Services
+from service.oauth.tokens import mint_access_token
 
-TOKEN = "/v1/auth/token"
-REVOKE = "/v1/auth/revoke"
-INTROSPECT = "/v1/auth/introspect"
-FORM = "application/x-www-form-urlencoded"
+from ..flows import (  # noqa: F401 (paths and error bodies: for the unit tests)
+    BAD_LOGIN,
+    EXCHANGE_URN,
+    FORM,
+    INTROSPECT,
+    INVALID_CLIENT,
+    INVALID_GRANT,
+    INVALID_SCOPE,
+    REVOKE,
+    TOKEN,
+    TOO_MANY,
+    anonymous_form,
+    invalid_request,
+    password_form,
+    refresh_form,
+)
+from ..flows import INVALID_SUBJECT as BAD_SUBJECT  # noqa: F401
+
 PASSWORD = "correct horse"
-EXCHANGE_URN = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
-
-INVALID_GRANT = {
-    "error": "invalid_grant",
-    "error_description": "The grant is invalid, expired or revoked.",
-}
-INVALID_CLIENT = {"error": "invalid_client", "error_description": "Client authentication failed."}
-BAD_LOGIN = {"error": "invalid_grant", "error_description": "Invalid username or password."}
-BAD_SUBJECT = {"error": "invalid_grant", "error_description": "The subject_token is invalid."}
-INVALID_SCOPE = {"error": "invalid_scope", "error_description": "The requested scope is invalid."}
-TOO_MANY = {"error": "too_many_requests", "error_description": "Too many attempts; retry later."}
 UNAUTHORIZED_CLIENT = {
     "error": "unauthorized_client",
     "error_description": "This client may not use this grant type.",
 }
-
-
-def invalid_request(description: str) -> dict[str, str]:
-    return {"error": "invalid_request", "error_description": description}
 
 
 async def post(
@@ -62,15 +62,9 @@ async def login(
     client: TestClient, app: Client, user: User, password: str = PASSWORD, **extra: str
 ) -> dict[str, Any]:
     """A successful password login; the token response body."""
-    data = {
-        "grant_type": "password",
-        "client_id": app.client_id,
-        "username": user.email,
-        "password": password,
-        "scope": "user",
-        **extra,
-    }
-    status, body, _ = await token(client, data)
+    status, body, _ = await token(
+        client, password_form(app.client_id, user.email, password, **extra)
+    )
     assert status == 200, body
     return body
 
@@ -78,15 +72,7 @@ async def login(
 async def refresh(
     client: TestClient, app: Client, refresh_token: str, **extra: str
 ) -> tuple[int, Any, Any]:
-    return await token(
-        client,
-        {
-            "grant_type": "refresh_token",
-            "client_id": app.client_id,
-            "refresh_token": refresh_token,
-            **extra,
-        },
-    )
+    return await token(client, refresh_form(app.client_id, refresh_token, **extra))
 
 
 async def integ_login(client: TestClient, app: Client, secret: str) -> dict[str, Any]:
@@ -103,8 +89,7 @@ async def integ_login(client: TestClient, app: Client, secret: str) -> dict[str,
 
 
 async def anonymous(client: TestClient, app: Client) -> dict[str, Any]:
-    data = {"grant_type": "client_credentials", "client_id": app.client_id, "scope": "public-read"}
-    status, body, _ = await token(client, data)
+    status, body, _ = await token(client, anonymous_form(app.client_id))
     assert status == 200, body
     return body
 
@@ -117,3 +102,19 @@ def assert_no_store(resp: Any) -> None:
 def services_of(client: TestClient) -> Services:
     """The Services of the app behind a test client."""
     return client.server.app[SERVICES]
+
+
+def expired_access_token(
+    services: Services, app: Client, user: User, *, ttl: int, ago: float, sid: str | None = None
+) -> str:
+    """A user access token of ``app`` minted ``ago`` seconds ago for ``ttl`` seconds (of the
+    session ``sid``, when given): expired once ``ago`` exceeds ``ttl``."""
+    return mint_access_token(
+        services.jwt,
+        sub=user.user_id,
+        client_id=app.client_id,
+        scope="user",
+        ttl=ttl,
+        now=services.clock() - ago,
+        session_ref=sid,
+    )

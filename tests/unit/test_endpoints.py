@@ -11,12 +11,8 @@ from service.app import create_app
 
 from ..conftest import make_settings
 from ..factories import make_client as new_app
+from ..flows import UNAVAILABLE
 from .support import EXCHANGE_URN, TOKEN, services_of, token
-
-UNAVAILABLE = {
-    "error": "temporarily_unavailable",
-    "error_description": "The service is temporarily unavailable; retry later.",
-}
 
 
 async def test_jwks_lists_the_signing_key(client, signing_key):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.oauth.tokens import RefreshToken, mint_access_token
+from service.oauth.tokens import RefreshToken
 from service.store.keys import user_owner
 
 from ..factories import make_client as new_app
@@ -13,6 +13,7 @@ from .support import (
     INTROSPECT,
     INVALID_CLIENT,
     REVOKE,
+    expired_access_token,
     invalid_request,
     login,
     post,
@@ -99,15 +100,7 @@ async def test_expired_access_token_is_inactive(client, services, seconds_ago):
     """An access token past exp is inactive, even within the verification leeway."""
     app, user, session = await user_session(client, services)
     sid = services.jwt.verify(session["access_token"], services.clock())["sid"]
-    expired = mint_access_token(
-        services.jwt,
-        sub=user.user_id,
-        client_id=app.client_id,
-        scope="user",
-        ttl=1,
-        now=services.clock() - seconds_ago,
-        session_ref=sid,
-    )
+    expired = expired_access_token(services, app, user, ttl=1, ago=seconds_ago, sid=sid)
 
     assert await introspect(client, app, expired) == INACTIVE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.oauth.tokens import RefreshToken, mint_access_token
+from service.oauth.tokens import RefreshToken
 from service.store.keys import user_owner
 
 from ..factories import basic_auth, make_user
@@ -15,6 +15,7 @@ from .support import (
     INVALID_GRANT,
     REVOKE,
     assert_no_store,
+    expired_access_token,
     integ_login,
     invalid_request,
     login,
@@ -198,14 +199,7 @@ async def test_invalid_bearer_is_401(client, services, header):
 async def test_expired_bearer_is_401(client, services):
     """An expired Bearer token is 401 invalid_token."""
     app, user, session = await user_session(client, services)
-    expired = mint_access_token(
-        services.jwt,
-        sub=user.user_id,
-        client_id=app.client_id,
-        scope="user",
-        ttl=10,
-        now=services.clock() - 600,
-    )
+    expired = expired_access_token(services, app, user, ttl=10, ago=600)
 
     status, body, _ = await post(
         client, REVOKE, {"token": session["refresh_token"]}, bearer(expired)

@@ -6,7 +6,6 @@ import orjson
 import pytest
 
 from service.crypto.jwt import JwtCodec, generate_pem, load_key
-from service.oauth.tokens import mint_access_token
 
 from ...factories import make_client as new_app
 from ...factories import make_user
@@ -19,6 +18,7 @@ from ..support import (
     REVOKE,
     UNAUTHORIZED_CLIENT,
     anonymous,
+    expired_access_token,
     integ_login,
     invalid_request,
     login,
@@ -181,15 +181,7 @@ async def test_expired_subject_token_is_401(client, services):
     """A user token expired beyond the leeway is 401 invalid_grant."""
     app, user, session = await setup_login(client, services)
     sid = services.jwt.verify(session["access_token"], services.clock())["sid"]
-    expired = mint_access_token(
-        services.jwt,
-        sub=user.user_id,
-        client_id=app.client_id,
-        scope="user",
-        ttl=10,
-        now=services.clock() - 600,
-        session_ref=sid,
-    )
+    expired = expired_access_token(services, app, user, ttl=10, ago=600, sid=sid)
 
     status, body, _ = await exchange(client, app, expired)
 
