@@ -73,7 +73,7 @@ class HashingSettings:
     memory_cost: int = 19456
     parallelism: int = 1
     max_concurrency: int = 2
-    max_queue: int = 16
+    max_queue: int = 32
 
 
 @dataclass(frozen=True)
