@@ -30,7 +30,8 @@ async def introspect(req: TokenRequest, services: Services) -> dict[str, Any]:
         found = await store.inspect_refresh(refresh.owner, refresh.sid, refresh.digest)
         if found is None or found[0] != client.client_id:
             return INACTIVE
-        cid, scope, ttl_ms, created_ms = found
+        cid, scope, ttl_ms, expiry_ms = found
+        created_ms = expiry_ms - services.settings.tokens.refresh_max_ttl * 1000
         now = services.clock()
         return {
             "active": True,

@@ -18,8 +18,9 @@ from typing import Any
 
 from ..crypto.jwt import JwtCodec
 
-REFRESH_RE = re.compile(r"^([uc]-[A-Za-z0-9-]{1,64})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$")
+REFRESH_RE = re.compile(r"^([uc]-[A-Za-z0-9-]{1,64})\.([A-Za-z0-9_-]{11})\.([A-Za-z0-9_-]{43})$")
 SECRET_BYTES = 32
+DIGEST_BYTES = 16
 
 
 def _b64(data: bytes) -> str:
@@ -31,7 +32,8 @@ def _unb64(text: str) -> bytes:
 
 
 def new_session_id() -> str:
-    return _b64(secrets.token_bytes(16))
+    """64 random bits: unique among one owner's sessions; the token's secret is what guards it."""
+    return _b64(secrets.token_bytes(8))
 
 
 def new_jti() -> str:
@@ -50,7 +52,8 @@ class RefreshToken:
 
     @property
     def digest(self) -> bytes:
-        return hashlib.sha256(self.value.encode("ascii")).digest()
+        """What Redis keeps: SHA-256 truncated to 128 bits (a preimage still costs 2^128)."""
+        return hashlib.sha256(self.value.encode("ascii")).digest()[:DIGEST_BYTES]
 
     @property
     def session_ref(self) -> str:

@@ -7,7 +7,9 @@ Sessions, the session index and revoked access tokens of one owner share a hash 
     <p>email:<lower-case email>       string user id
     <p>user:{u-<uid>}                 hash   email, pw (argon2id hash), disabled, created
     <p>s:{<owner>}:<sid>              hash   one session: cid, scope, cur/prev (SHA-256 of the
-                                             refresh tokens), pu, wrap, ae, ct; TTL = idle TTL
+                                             refresh tokens, 128 bits); TTL = idle TTL
+    <p>g:{<owner>}:<sid>              string the current token's secret wrapped under the
+                                             previous token; TTL = the grace window
     <p>sessions:{<owner>}             zset   the owner's session ids, score = absolute expiry ms
     <p>revoked:{<owner>}:<jti>        string a revoked access token; TTL = its remaining life
     <p>revoked:<jti>                  string the same for anonymous tokens (no owner)
@@ -56,6 +58,9 @@ class Keys:
 
     def session(self, owner: str, sid: str) -> str:
         return f"{self.session_prefix(owner)}{sid}"
+
+    def grace(self, owner: str, sid: str) -> str:
+        return f"{self.prefix}g:{{{owner}}}:{sid}"
 
     def index(self, owner: str) -> str:
         return f"{self.prefix}sessions:{{{owner}}}"

@@ -390,12 +390,12 @@ class RedisStore:
         idle_ms: int,
         scope: str,
     ) -> list[Any]:
-        keys = [self.keys.session(owner, sid), self.keys.index(owner)]
+        keys = [self.keys.session(owner, sid), self.keys.index(owner), self.keys.grace(owner, sid)]
         args = [sid, digest, client_id, new_digest, wrap, grace_ms, idle_ms, scope]
         return list(await self._script("refresh_session", keys, args))
 
     async def revoke_session(self, owner: str, sid: str, digest: bytes, client_id: str) -> bool:
-        keys = [self.keys.session(owner, sid), self.keys.index(owner)]
+        keys = [self.keys.session(owner, sid), self.keys.index(owner), self.keys.grace(owner, sid)]
         return bool(await self._script("revoke_session", keys, [sid, digest, client_id]))
 
     async def check_session(self, owner: str, sid: str, jti: str) -> tuple[str, str, int] | None:
@@ -413,7 +413,7 @@ class RedisStore:
     async def inspect_refresh(
         self, owner: str, sid: str, digest: bytes
     ) -> tuple[str, str, int, int] | None:
-        keys = [self.keys.session(owner, sid), self.keys.index(owner)]
+        keys = [self.keys.session(owner, sid), self.keys.index(owner), self.keys.grace(owner, sid)]
         result = await self._script("inspect_refresh", keys, [sid, digest])
         if not result or int(result[0]) != 1:
             return None
@@ -428,7 +428,7 @@ class RedisStore:
         await self._run("revoke_access", lambda: self.redis.set(key, b"1", px=max(ttl_ms, 1)))
 
     async def list_sessions(self, owner: str) -> list[dict[str, Any]]:
-        """The owner's live sessions: id, client id, scope, created and expiry (ms)."""
+        """The owner's live sessions: id, client id, scope, absolute expiry and idle TTL (ms)."""
         index = self.keys.index(owner)
 
         async def collect() -> list[dict[str, Any]]:
@@ -436,7 +436,7 @@ class RedisStore:
             out = []
             for sid_raw, ae in members:
                 sid = _s(sid_raw)
-                data = await self.redis.hmget(self.keys.session(owner, sid), "cid", "scope", "ct")
+                data = await self.redis.hmget(self.keys.session(owner, sid), "cid", "scope")
                 if data[0] is None:
                     continue
                 ttl = await self.redis.pttl(self.keys.session(owner, sid))
@@ -445,7 +445,6 @@ class RedisStore:
                         "session_id": f"{owner}.{sid}",
                         "client_id": _s(data[0]),
                         "scope": _s(data[1]),
-                        "created_ms": int(data[2] or 0),
                         "absolute_expiry_ms": int(ae),
                         "idle_ttl_ms": int(ttl),
                     }
@@ -455,7 +454,7 @@ class RedisStore:
         return await self._run("list_sessions", collect)
 
     async def revoke_one(self, owner: str, sid: str) -> bool:
-        keys = (self.keys.session(owner, sid),)
+        keys = (self.keys.session(owner, sid), self.keys.grace(owner, sid))
 
         async def drop() -> bool:
             removed = await self.redis.zrem(self.keys.index(owner), sid)
@@ -472,7 +471,7 @@ class RedisStore:
             sids = [_s(s) for s in await self.redis.zrange(index, 0, -1)]
             await self.redis.delete(index)
             for sid in sids:
-                await self.redis.delete(self.keys.session(owner, sid))
+                await self.redis.delete(self.keys.session(owner, sid), self.keys.grace(owner, sid))
             return len(sids)
 
         return await self._run("revoke_owner", drop)

@@ -653,7 +653,14 @@ class Bench:
         return [(body, headers)] * n
 
     def memory(self) -> dict[str, Any]:
-        """Bytes of Redis memory per live session: 100k create_session calls, pipelined."""
+        """Bytes of Redis memory per live session: one session per owner (the worst case: each
+        pays for its owner's index key alone) and three per owner (web, phone, tablet)."""
+        one = self._memory(per_owner=1)
+        three = self._memory(per_owner=3)
+        return {**one, "three_per_owner": three}
+
+    def _memory(self, per_owner: int) -> dict[str, Any]:
+        """100k create_session calls, pipelined, then one rotation each; keys removed after."""
         import redis as redis_sync
 
         from service.store.redis import _lua
@@ -667,8 +674,9 @@ class Bench:
         before = int(r.info("memory")["used_memory"])
         made: list[RefreshToken] = []
         pipe = r.pipeline(transaction=False)
+        owners = [user_owner(str(uuid.uuid4())) for _ in range((n + per_owner - 1) // per_owner)]
         for i in range(n):
-            t = RefreshToken.new(user_owner(str(uuid.uuid4())))
+            t = RefreshToken.new(owners[i // per_owner])
             made.append(t)
             keys = [f"th:s:{{{t.owner}}}:{t.sid}", f"th:sessions:{{{t.owner}}}"]
             args = [
@@ -689,17 +697,22 @@ class Bench:
         sample = made[0]
         sample_keys = [f"th:s:{{{sample.owner}}}:{sample.sid}", f"th:sessions:{{{sample.owner}}}"]
         fresh_usage = [int(r.memory_usage(k, samples=0) or 0) for k in sample_keys]
-        # rotate every session once: a refreshed session also keeps prev, pu and wrap
+        # rotate every session once: a refreshed session also keeps prev (and, for the grace
+        # window only, its grace key)
         for i, t in enumerate(made):
             succ = RefreshToken.new(t.owner, t.sid)
-            keys = [f"th:s:{{{t.owner}}}:{t.sid}", f"th:sessions:{{{t.owner}}}"]
+            keys = [
+                f"th:s:{{{t.owner}}}:{t.sid}",
+                f"th:sessions:{{{t.owner}}}",
+                f"th:g:{{{t.owner}}}:{t.sid}",
+            ]
             args = [
                 t.sid,
                 t.digest,
                 self.sys.seed.public,
                 succ.digest,
                 t.wrap(succ),
-                tokens.refresh_grace * 1000,
+                GRACE_MS,  # short, so the steady state after the window can be measured too
                 tokens.refresh_idle_ttl * 1000,
                 "",
             ]
@@ -707,13 +720,30 @@ class Bench:
             if i % 1000 == 999:
                 pipe.execute()
         pipe.execute()
+        in_grace = int(r.info("memory")["used_memory"])
+        time.sleep(GRACE_MS / 1000 + 0.5)
+        for i, t in enumerate(made):  # touching an expired key removes it at once
+            pipe.exists(f"th:g:{{{t.owner}}}:{t.sid}")
+            if i % 1000 == 999:
+                pipe.execute()
+        pipe.execute()
         rotated = int(r.info("memory")["used_memory"])
         rotated_usage = [int(r.memory_usage(k, samples=0) or 0) for k in sample_keys]
+        for i, t in enumerate(made):
+            pipe.delete(
+                f"th:s:{{{t.owner}}}:{t.sid}",
+                f"th:sessions:{{{t.owner}}}",
+                f"th:g:{{{t.owner}}}:{t.sid}",
+            )
+            if i % 1000 == 999:
+                pipe.execute()
+        pipe.execute()
         r.close()
         return {
             "sessions": n,
-            "owners": n,
+            "owners": len(owners),
             "bytes_per_session_created": round((created - before) / n, 1),
+            "bytes_per_session_rotated_in_grace_window": round((in_grace - before) / n, 1),
             "bytes_per_session_rotated": round((rotated - before) / n, 1),
             "memory_usage_sample_created": dict(
                 zip(("session", "index"), fresh_usage, strict=True)
@@ -723,6 +753,9 @@ class Bench:
             ),
             "target_bytes": 400,
         }
+
+
+GRACE_MS = 2000
 
 
 def _parse_form(body: str) -> list[tuple[str, str]]:

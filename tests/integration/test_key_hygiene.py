@@ -95,7 +95,7 @@ async def test_every_key_starts_with_the_configured_prefix(make_app, raw):
 
 
 async def test_every_expiring_key_has_a_ttl(make_app, raw):
-    """Sessions, indexes, revocations and failure counters all carry a TTL."""
+    """Sessions, indexes, grace keys, revocations and failure counters all carry a TTL."""
     client = await make_app(redis={"prefix": PREFIX})
     await exercise(client)
     permanent = (f"{PREFIX}client:", f"{PREFIX}user:", f"{PREFIX}email:")
@@ -103,7 +103,7 @@ async def test_every_expiring_key_has_a_ttl(make_app, raw):
     expiring = [k async for k in raw.scan_iter(count=100) if not k.decode().startswith(permanent)]
 
     kinds = {k.decode()[len(PREFIX) :].split(":")[0] for k in expiring}
-    assert kinds == {"s", "sessions", "revoked", "fail"}
+    assert kinds == {"s", "sessions", "g", "revoked", "fail"}
     for key in expiring:
         assert await raw.pttl(key) > 0, key
 

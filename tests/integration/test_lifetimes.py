@@ -34,7 +34,8 @@ async def test_rotation_never_extends_absolute_lifetime(make_app, raw):
     app, user = await make_client(store), await make_user(store, password="pw")
     token = (await ok(login(client, app.client_id, user.email, "pw")))["refresh_token"]
     key = (await raw.keys(store.keys.session_prefix(f"u-{user.user_id}") + "*"))[0]
-    expiry = int(await raw.hget(key, "ae"))
+    sid = key.decode().rpartition(":")[2]
+    expiry = int(await raw.zscore(store.keys.index(f"u-{user.user_id}"), sid))
     statuses = []
     for _ in range(3):
         await asyncio.sleep(0.4)

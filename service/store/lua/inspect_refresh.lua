@@ -1,13 +1,12 @@
 -- Introspect a refresh token without using it (RFC 7662).
--- KEYS[1] session hash, KEYS[2] owner's session index
--- ARGV[1] session id, ARGV[2] SHA-256 of the presented token
--- Returns {0} inactive, {1, client id, scope, ttl ms, created ms}.
-local s = redis.call('HMGET', KEYS[1], 'cid', 'scope', 'cur', 'prev', 'pu', 'ct')
+-- KEYS[1] session hash, KEYS[2] owner's session index, KEYS[3] the session's grace key
+-- ARGV[1] session id, ARGV[2] digest of the presented token
+-- Returns {0} inactive, {1, client id, scope, ttl ms, absolute expiry ms}.
+local s = redis.call('HMGET', KEYS[1], 'cid', 'scope', 'cur', 'prev')
 if not s[1] then return {0} end
-if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return {0} end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if ARGV[2] == s[3] or (s[4] and ARGV[2] == s[4] and now < tonumber(s[5])) then
-  return {1, s[1], s[2], redis.call('PTTL', KEYS[1]), s[6]}
+local ae = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not ae then return {0} end
+if ARGV[2] == s[3] or (s[4] and ARGV[2] == s[4] and redis.call('EXISTS', KEYS[3]) == 1) then
+  return {1, s[1], s[2], redis.call('PTTL', KEYS[1]), ae}
 end
 return {0}

@@ -142,7 +142,7 @@ async def test_refresh_past_absolute_lifetime_is_401_and_ends_session(client, se
     app, _, session = await user_session(client, services)
     owner, sid = owner_sid(session["refresh_token"])
     key = services.store.keys.session(owner, sid)
-    await services.store.redis.hset(key, "ae", 1)
+    await services.store.redis.zadd(services.store.keys.index(owner), {sid: 1})  # expiry in 1970
 
     status, body, _ = await refresh(client, app, session["refresh_token"])
 
