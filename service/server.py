@@ -71,15 +71,7 @@ async def _serve(settings: Settings, reuse_port: bool) -> None:
     """
     server = settings.server
     app = create_app(settings)
-    state = app[STATE]
-
-    async def close_when_draining(_: web.Request, response: web.StreamResponse) -> None:
-        if state.get("draining"):
-            # headers are computed before this hook: set both the flag and the header
-            response.force_close()
-            response.headers["Connection"] = "close"
-
-    app.on_response_prepare.append(close_when_draining)
+    state = app[STATE]  # the middleware closes connections while state["draining"]
     runner = web.AppRunner(
         app,
         access_log=None,

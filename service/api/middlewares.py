@@ -18,6 +18,7 @@ from aiohttp.typedefs import Middleware
 
 from .. import context
 from ..errors import ErrorCode, OAuthError, Overloaded, StoreUnavailable
+from .appkeys import STATE
 from .responses import error_response
 
 log = structlog.get_logger("tokenhouse.http")
@@ -94,6 +95,9 @@ def make_middleware(
             if observe is not None:
                 observe(request.path, ctx, outcome, latency)
         response.headers["X-Request-ID"] = request_id
+        if request.app[STATE].get("draining"):  # SIGTERM: let clients reconnect elsewhere
+            response.force_close()
+            response.headers["Connection"] = "close"
         context.end()
         return response
 

@@ -27,6 +27,7 @@ KID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 TYP = "at+jwt"
 LEEWAY = 60  # seconds of clock skew accepted on exp, iat and nbf
 FORBIDDEN_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c", "crit"})
+VERIFIED_CACHE = 10_000  # verified tokens remembered per process
 
 
 class SigningKeyError(Exception):
@@ -151,6 +152,7 @@ class JwtCodec:
         self._header = _b64(orjson.dumps(header))
         self._sign_raw = _raw_signer(self._active.key.prepared_key, algorithm)
         self._jwks = orjson.dumps({"keys": [k.public_jwk for k in keys]})
+        self._verified: dict[str, dict[str, Any]] = {}
 
     @property
     def active_kid(self) -> str:
@@ -165,7 +167,25 @@ class JwtCodec:
         return (signing_input + b"." + _b64(self._sign_raw(signing_input))).decode("ascii")
 
     def verify(self, token: str, now: float) -> dict[str, Any]:
-        """The claims of a valid access token of ours; InvalidJwt otherwise."""
+        """The claims of a valid access token of ours; InvalidJwt otherwise.
+
+        A token whose signature and header were verified once is remembered by its exact
+        text, so the same token presented again (token exchange and introspection see the same
+        access token many times) skips the signature check; the claims are checked every time.
+        """
+        verified = self._verified.get(token)
+        if verified is not None:
+            self._check_claims(verified, now)
+            return dict(verified)
+        claims = self._verify_signed(token)
+        self._check_claims(claims, now)
+        if len(self._verified) >= VERIFIED_CACHE:
+            self._verified.clear()  # simple and bounded: entries are cheap to rebuild
+        self._verified[token] = claims
+        return dict(claims)
+
+    def _verify_signed(self, token: str) -> dict[str, Any]:
+        """Header rules and the signature; the claims as an object."""
         if len(token) > 4096 or token.count(".") != 2:
             raise InvalidJwt("not a compact JWS")
         try:
@@ -191,7 +211,6 @@ class JwtCodec:
             raise InvalidJwt("bad signature or payload") from exc
         if not isinstance(claims, dict):
             raise InvalidJwt("claims are not an object")
-        self._check_claims(claims, now)
         return claims
 
     def _check_claims(self, c: dict[str, Any], now: float) -> None:

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from service.app import load_signing_keys
 from service.crypto.jwt import (
+    LEEWAY,
     InvalidJwt,
     JwtCodec,
     SigningKeyError,
@@ -318,3 +319,31 @@ def test_rs256_key_signs_and_verifies():
     codec = JwtCodec([key], "rsa", algorithm="RS256", issuer=ISSUER, audience=AUDIENCE)
 
     assert codec.verify(codec.sign(claims()), NOW) == claims()
+
+
+def test_verified_token_is_remembered_but_its_claims_are_checked_every_time(codec):
+    """A verified token is cached by its text; once expired it is refused all the same."""
+    token = codec.sign(claims(exp=NOW + 600))
+    assert codec.verify(token, NOW)["sub"] == claims()["sub"]
+
+    with pytest.raises(InvalidJwt, match="expired"):
+        codec.verify(token, NOW + 600 + LEEWAY + 1)
+
+
+def test_a_changed_token_is_never_served_from_the_cache(codec):
+    """Any other text (a flipped signature byte) misses the cache and fails verification."""
+    token = codec.sign(claims())
+    codec.verify(token, NOW)
+    head, body, sig = token.split(".")
+    flipped = f"{head}.{body}.{sig[:-2]}{'A' if sig[-2] != 'A' else 'B'}{sig[-1]}"
+
+    with pytest.raises(InvalidJwt):
+        codec.verify(flipped, NOW)
+
+
+def test_returned_claims_do_not_alter_the_cached_ones(codec):
+    """Callers get a copy: changing it does not change what the next caller sees."""
+    token = codec.sign(claims())
+    codec.verify(token, NOW)["scope"] = "admin"
+
+    assert codec.verify(token, NOW)["scope"] == claims()["scope"]
