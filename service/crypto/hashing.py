@@ -55,6 +55,8 @@ class SecretHasher:
         )
         self._limit = settings.max_concurrency
         self._max_queue = settings.max_queue
+        self._max_wait = settings.max_wait
+        self._recent_duration = 0.0  # seconds per verification, a moving average
         self._pool = ThreadPoolExecutor(
             settings.max_concurrency, thread_name_prefix="argon2", initializer=_lower_priority
         )
@@ -84,7 +86,14 @@ class SecretHasher:
         """True when ``secret`` matches ``encoded``; a None hash checks the dummy and fails."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._limit)
-        if self.stats.waiting + self.stats.running >= self._limit + self._max_queue:
+        ahead = self.stats.waiting + self.stats.running
+        # Shed at once what could not start within max_wait: the queue ahead, served
+        # ``limit`` at a time, at the recent duration of one verification (which grows when a
+        # flood competes for the CPU, so the queue shrinks exactly when it must).
+        expected_wait = (ahead - self._limit + 1) / self._limit * self._recent_duration
+        if ahead >= self._limit + self._max_queue or (
+            ahead >= self._limit and expected_wait > self._max_wait
+        ):
             self.stats.shed += 1
             raise Overloaded("argon2 queue full")
         self.stats.waiting += 1
@@ -98,9 +107,12 @@ class SecretHasher:
         self.stats.running += 1
         try:
             loop = asyncio.get_running_loop()
+            started = time.perf_counter()
             ok = await loop.run_in_executor(
                 self._pool, self._verify_sync, encoded or self.dummy_hash, secret
             )
+            took = time.perf_counter() - started
+            self._recent_duration += (took - self._recent_duration) * 0.2  # moving average
         finally:
             self.stats.running -= 1
             self._slots.release()

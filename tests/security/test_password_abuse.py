@@ -249,3 +249,52 @@ async def test_full_argon2_pool_sheds_load_with_503_and_the_loop_stays_responsiv
     assert (status, body) == (401, BAD_LOGIN)
     assert services.hasher.stats.shed == 4
     assert len(recorder.calls) == 1
+
+
+async def test_verifications_that_could_not_start_in_time_are_shed_at_once(make_client):
+    """A long queue is allowed, but when recent verifications were slow (a flood competing for
+    the CPU), a request that could not start within hashing.max_wait is shed with 503 at once
+    instead of waiting: the wait is predicted from the queue ahead and recent durations."""
+    client = await make_client(hashing={"max_concurrency": 1, "max_queue": 100, "max_wait": 0.05})
+    services, app, _ = await app_and_user(client)
+    await post_form(client, login_form(app.client_id, "warm@example.com", "pw"))
+    services.hasher._recent_duration = 0.2  # as measured while the CPU is contended
+    gate = threading.Event()
+    VerifyRecorder(services.hasher, gate)
+    try:
+        first = asyncio.create_task(
+            post_form(client, login_form(app.client_id, "ghost@example.com", "pw"))
+        )
+        await wait_until(lambda: services.hasher.stats.running == 1, "argon2 busy")
+        shed = await post_form(client, login_form(app.client_id, "late@example.com", "pw"))
+        still_busy = not gate.is_set()
+    finally:
+        gate.set()
+    await first
+
+    assert still_busy  # answered while the only verification was still running
+    assert (shed[0], shed[1]) == (503, UNAVAILABLE)
+    assert services.hasher.stats.shed == 1
+
+
+async def test_a_short_wait_is_queued_not_shed(make_client):
+    """When recent verifications were fast, the same queue position waits and succeeds."""
+    client = await make_client(hashing={"max_concurrency": 1, "max_queue": 100, "max_wait": 5.0})
+    services, app, _ = await app_and_user(client)
+    gate = threading.Event()
+    VerifyRecorder(services.hasher, gate)
+    try:
+        first = asyncio.create_task(
+            post_form(client, login_form(app.client_id, "ghost@example.com", "pw"))
+        )
+        await wait_until(lambda: services.hasher.stats.running == 1, "argon2 busy")
+        second = asyncio.create_task(
+            post_form(client, login_form(app.client_id, "late@example.com", "pw"))
+        )
+        await wait_until(lambda: services.hasher.stats.waiting == 1, "second request queued")
+    finally:
+        gate.set()
+    results = await asyncio.gather(first, second)
+
+    assert [r[0] for r in results] == [401, 401]  # unknown users: verified, then refused
+    assert services.hasher.stats.shed == 0
