@@ -82,20 +82,26 @@ class SecretHasher:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
-    async def verify(self, encoded: str | None, secret: str) -> bool:
-        """True when ``secret`` matches ``encoded``; a None hash checks the dummy and fails."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self._limit)
+    def admit(self) -> None:
+        """Raise Overloaded when a verification asked for now could not start within max_wait.
+
+        The wait is predicted from the queue ahead, served ``limit`` at a time, at the recent
+        duration of one verification, which grows when a flood competes for the CPU: so the
+        queue shrinks exactly when it must. Callers may ask before doing any other work.
+        """
         ahead = self.stats.waiting + self.stats.running
-        # Shed at once what could not start within max_wait: the queue ahead, served
-        # ``limit`` at a time, at the recent duration of one verification (which grows when a
-        # flood competes for the CPU, so the queue shrinks exactly when it must).
         expected_wait = (ahead - self._limit + 1) / self._limit * self._recent_duration
         if ahead >= self._limit + self._max_queue or (
             ahead >= self._limit and expected_wait > self._max_wait
         ):
             self.stats.shed += 1
             raise Overloaded("argon2 queue full")
+
+    async def verify(self, encoded: str | None, secret: str) -> bool:
+        """True when ``secret`` matches ``encoded``; a None hash checks the dummy and fails."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._limit)
+        self.admit()
         self.stats.waiting += 1
         queued = time.perf_counter()
         try:

@@ -37,6 +37,7 @@ class PasswordGrant:
         username = required(req, "username")
         password = required(req, "password")
         scope = grant_scope(req.get("scope"), USER)
+        services.hasher.admit()  # shed before any Redis work when argon2 is swamped
         await throttle.check_login(services, username, req.source)
 
         store = services.store
