@@ -74,7 +74,7 @@ class HashingSettings:
     parallelism: int = 1
     max_concurrency: int = 2
     max_queue: int = 32
-    max_wait: float = 3.0
+    max_wait: float = 10.0
 
 
 @dataclass(frozen=True)
