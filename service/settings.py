@@ -74,7 +74,7 @@ class HashingSettings:
     parallelism: int = 1
     max_concurrency: int = 2
     max_queue: int = 32
-    max_wait: float = 10.0
+    max_wait: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -265,8 +265,8 @@ def validate(s: Settings) -> list[str]:
         p.append("server.shutdown_timeout must be positive and server.drain_delay >= 0")
     if s.server.request_timeout <= 0:
         p.append("server.request_timeout must be positive")
-    if s.hashing.max_wait <= 0:
-        p.append("hashing.max_wait must be positive")
+    if s.hashing.max_wait < 0:
+        p.append("hashing.max_wait must be >= 0 (0 = off)")
     if s.hashing.max_concurrency < 1 or s.hashing.max_queue < 0:
         p.append("hashing.max_concurrency must be >= 1 and hashing.max_queue >= 0")
     if s.hashing.memory_cost < 8 * s.hashing.parallelism or s.hashing.time_cost < 1:

@@ -92,7 +92,7 @@ class SecretHasher:
         ahead = self.stats.waiting + self.stats.running
         expected_wait = (ahead - self._limit + 1) / self._limit * self._recent_duration
         if ahead >= self._limit + self._max_queue or (
-            ahead >= self._limit and expected_wait > self._max_wait
+            self._max_wait and ahead >= self._limit and expected_wait > self._max_wait
         ):
             self.stats.shed += 1
             raise Overloaded("argon2 queue full")
