@@ -82,6 +82,11 @@ class SecretHasher:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
+    @property
+    def saturated(self) -> bool:
+        """Every verification slot is taken: a new one would have to wait."""
+        return self.stats.running + self.stats.waiting >= self._limit
+
     def admit(self) -> None:
         """Raise Overloaded when a verification asked for now could not start within max_wait.
 

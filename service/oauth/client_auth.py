@@ -52,7 +52,9 @@ async def authenticate_client(
         directory.failures.retry_after(f"client:{creds.client_id}"),
         directory.failures.retry_after(f"source:{source}"),
     )
-    if wait:
+    # Over its failure budget, a client id (or source) is refused without argon2 only while
+    # argon2 is saturated: a flood cannot then lock the real client out once the pool is free.
+    if wait and services.hasher.saturated:
         raise OAuthError(
             ErrorCode.TOO_MANY_REQUESTS, detail="client secret failures", retry_after=wait
         )

@@ -4,7 +4,8 @@ Verifying argon2 on every integration request would be a denial-of-service surfa
 successful verification is remembered for ``secret_ttl`` seconds under a digest of
 (client id, stored hash, secret): never the secret itself, and a rotated secret (a new
 stored hash) misses the cache. Failed verifications are limited per client id and per source
-address in this process; past the limit the answer is 429 without running argon2.
+address in this process; past the limit, while argon2 is saturated, the answer is 429 without
+running argon2.
 """
 
 from __future__ import annotations

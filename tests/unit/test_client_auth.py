@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 
 from service.models import Client, ClientKind
@@ -9,6 +12,7 @@ from service.oauth.clients import FAILURE_WINDOW, ClientDirectory, FailureLimite
 
 from ..factories import basic_auth, hash_secret, make_user
 from ..factories import make_client as new_app
+from ..security.helpers import VerifyRecorder
 from .support import (
     INVALID_CLIENT,
     TOO_MANY,
@@ -184,15 +188,34 @@ async def test_secret_is_not_cached_for_an_unknown_client(services):
     assert not await services.clients.verify_secret(None, "anything")
 
 
-async def test_failure_limiter_answers_429_after_configured_failures(make_client):
-    """After cache.client_failures wrong secrets the client is answered 429 + Retry-After."""
-    client = await make_client(cache={"client_failures": 3})
-    app = await new_app(services_of(client).store, kind="integration", secret="right")
+async def _over_budget_while_argon2_is_busy(client, app_id: str, secret: str):
+    """Hold the only argon2 slot with a login, then present ``secret`` for ``app_id``."""
+    services = services_of(client)
+    gate = threading.Event()
+    VerifyRecorder(services.hasher, gate)
+    try:
+        holder = asyncio.create_task(token(client, cc(app_id, client_secret="held")))
+        for _ in range(500):
+            if services.hasher.saturated:
+                break
+            await asyncio.sleep(0.01)
+        result = await token(client, cc(app_id, client_secret=secret))
+    finally:
+        gate.set()
+    await holder
+    return result
 
+
+async def test_failure_limiter_answers_429_while_argon2_is_busy(make_client):
+    """Over cache.client_failures wrong secrets, while argon2 is saturated, the client id is
+    answered 429 + Retry-After without waiting for a verification."""
+    client = await make_client(cache={"client_failures": 3}, hashing={"max_concurrency": 1})
+    app = await new_app(services_of(client).store, kind="integration", secret="right")
     statuses = [
         (await token(client, cc(app.client_id, client_secret="wrong")))[0] for _ in range(3)
     ]
-    status, body, resp = await token(client, cc(app.client_id, client_secret="right"))
+
+    status, body, resp = await _over_budget_while_argon2_is_busy(client, app.client_id, "right")
 
     assert statuses == [401, 401, 401]
     assert status == 429
@@ -200,13 +223,27 @@ async def test_failure_limiter_answers_429_after_configured_failures(make_client
     assert 1 <= int(resp.headers["Retry-After"]) <= FAILURE_WINDOW + 1
 
 
+async def test_failure_budget_does_not_lock_out_the_real_client_when_argon2_is_free(make_client):
+    """After a burst of wrong secrets, the right secret still works once argon2 has a free
+    slot: a flood cannot keep the real client out after it ends."""
+    client = await make_client(cache={"client_failures": 3})
+    app = await new_app(services_of(client).store, kind="integration", secret="right")
+    for _ in range(5):
+        await token(client, cc(app.client_id, client_secret="wrong"))
+
+    status, body, _ = await token(client, cc(app.client_id, client_secret="right"))
+
+    assert status == 200
+    assert body["scope"] == "integ"
+
+
 async def test_failure_limiter_counts_unknown_clients_too(make_client):
     """Guessing unknown client ids is limited like wrong secrets."""
-    client = await make_client(cache={"client_failures": 2})
-
+    client = await make_client(cache={"client_failures": 2}, hashing={"max_concurrency": 1})
     for _ in range(2):
         assert (await token(client, cc("ghost", client_secret="x")))[0] == 401
-    status, body, resp = await token(client, cc("ghost", client_secret="x"))
+
+    status, body, resp = await _over_budget_while_argon2_is_busy(client, "ghost", "x")
 
     assert status == 429
     assert body == TOO_MANY
