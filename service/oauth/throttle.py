@@ -17,8 +17,9 @@ def _keys(services: Services, username: str, source: str) -> list[str]:
     return out
 
 
-async def check_login(services: Services, username: str, source: str) -> None:
-    """Raise 429 when the account or the source has failed too often in the window."""
+async def check_login(services: Services, username: str, source: str) -> int:
+    """Raise 429 when the account or the source has failed too often in the window; else the
+    account's failures so far."""
     limits = services.settings.throttle
     keys = _keys(services, username, source)
     counts = await services.store.failure_counts(keys)
@@ -28,6 +29,7 @@ async def check_login(services: Services, username: str, source: str) -> None:
         raise OAuthError(
             ErrorCode.TOO_MANY_REQUESTS, detail="login failures", retry_after=max(1, max(waits))
         )
+    return counts[0][0]
 
 
 async def record_login_failure(services: Services, username: str, source: str) -> None:

@@ -38,7 +38,7 @@ class PasswordGrant:
         password = required(req, "password")
         scope = grant_scope(req.get("scope"), USER)
         services.hasher.admit()  # shed before any Redis work when argon2 is swamped
-        await throttle.check_login(services, username, req.source)
+        failures = await throttle.check_login(services, username, req.source)
 
         store = services.store
         user_id = await store.get_user_id(username)
@@ -51,7 +51,8 @@ class PasswordGrant:
             )
 
         context.annotate(user_id=user.user_id)
-        await throttle.clear_account(services, username)
+        if failures:  # a success forgives the account's earlier failures
+            await throttle.clear_account(services, username)
         if services.hasher.needs_rehash(user.password_hash):
             new_hash = await services.hasher.hash_async(password)
             await store.set_password_hash(user.user_id, user.password_hash, new_hash)
