@@ -170,6 +170,16 @@ async def users_create(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
+async def users_list(args: argparse.Namespace, settings: Settings) -> None:
+    async with open_store(settings) as store:
+        users = await store.list_users()
+    rows = [{"id": u.user_id, "email": u.email, "disabled": u.disabled} for u in users]
+    text = "\n".join(
+        f"{r['id']}  {r['email']}{'  (disabled)' if r['disabled'] else ''}" for r in rows
+    )
+    _out(args, rows, text or "no users")
+
+
 async def users_set_password(args: argparse.Namespace, settings: Settings) -> None:
     password = _read_secret(args, "new password")
     async with open_store(settings) as store:
@@ -303,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
         if name == "set-password":
             p.add_argument("--logout", action="store_true", help="also end the user's sessions")
+    add(users, "list", users_list, "list users")
     p = add(users, "disable", users_disable, "disable a user and end their sessions")
     p.add_argument("--email", required=True)
     p.add_argument("--enable", action="store_true", help="enable again instead")

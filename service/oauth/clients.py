@@ -107,9 +107,6 @@ class ClientDirectory:
         self._clients.put(client_id, client if client is not None else False)
         return client
 
-    def forget(self, client_id: str) -> None:
-        self._clients.drop(client_id)
-
     @staticmethod
     def _digest(client_id: str, secret_hash: str, secret: str) -> bytes:
         material = "\0".join((client_id, secret_hash, secret)).encode("utf-8", "surrogatepass")

@@ -169,7 +169,6 @@ class RedisStore:
         self._scripts = {name: redis.register_script(_lua(name)) for name in SCRIPTS}
         # Cluster pipelines split by node and slot: there each script is sent on its own.
         self._batcher = None if _is_cluster(redis) else ScriptBatcher(redis, self._scripts)
-        self.errors = 0  # read by the metrics module
         self.on_error: Callable[[str], None] | None = None
         self.on_latency: Callable[[str, float], None] | None = None
         self.on_script: Callable[[str, Any], None] | None = None  # (script, reply): for metrics
@@ -180,7 +179,6 @@ class RedisStore:
             async with asyncio.timeout(self.deadline):
                 result = await call()
         except (RedisError, OSError, TimeoutError) as exc:
-            self.errors += 1
             if self.on_error:
                 self.on_error(op)
             if isinstance(exc, (RedisConnectionError, OSError)):

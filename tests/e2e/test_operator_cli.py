@@ -57,6 +57,8 @@ def test_users_disable_ends_sessions_and_logins(api, cli):
     assert disabled == {"id": user_id, "state": "disabled", "sessions_ended": 1}
     assert api.refresh(app["client_id"], login["refresh_token"]) == (401, INVALID_GRANT)
     assert api.login(app["client_id"], email, password)[0] == 401
+    listed = cli("users", "list")
+    assert {"id": user_id, "email": email, "disabled": True} in listed
 
 
 def test_sessions_list_and_revoke_one_then_all(api, cli):
