@@ -24,8 +24,8 @@ from .crypto.jwt import SigningKeyError, assert_backend, generate_pem, load_key
 from .embedded import EmbeddedRedis
 from .errors import StoreUnavailable
 from .models import Client, ClientKind, User
+from .owners import Owner, SessionRef
 from .settings import ConfigError, Settings, load_settings, replace
-from .store.keys import OWNER_RE, client_owner, user_owner
 from .store.redis import RedisStore, connect
 
 
@@ -185,7 +185,7 @@ async def users_set_password(args: argparse.Namespace, settings: Settings) -> No
     async with open_store(settings) as store:
         user = await _user(store, args.email)
         await store.update_user(user.user_id, pw=SecretHasher(settings.hashing).hash(password))
-        ended = await store.revoke_owner(user_owner(user.user_id)) if args.logout else 0
+        ended = await store.revoke_owner(Owner.user(user.user_id)) if args.logout else 0
     _out(args, {"id": user.user_id, "sessions_ended": ended}, f"password set for {user.email}")
 
 
@@ -193,7 +193,7 @@ async def users_disable(args: argparse.Namespace, settings: Settings) -> None:
     async with open_store(settings) as store:
         user = await _user(store, args.email)
         await store.update_user(user.user_id, disabled="0" if args.enable else "1")
-        ended = 0 if args.enable else await store.revoke_owner(user_owner(user.user_id))
+        ended = 0 if args.enable else await store.revoke_owner(Owner.user(user.user_id))
     state = "enabled" if args.enable else "disabled"
     _out(
         args,
@@ -210,11 +210,11 @@ async def users_delete(args: argparse.Namespace, settings: Settings) -> None:
 
 
 # sessions -----------------------------------------------------------------------------------
-async def _owner(args: argparse.Namespace, store: RedisStore) -> str:
+async def _owner(args: argparse.Namespace, store: RedisStore) -> Owner:
     if args.user:
-        return user_owner((await _user(store, args.user)).user_id)
+        return Owner.user((await _user(store, args.user)).user_id)
     if args.client:
-        return client_owner(args.client)
+        return Owner.client(args.client)
     raise CliError("name --user EMAIL or --client CLIENT_ID")
 
 
@@ -231,10 +231,10 @@ async def sessions_list(args: argparse.Namespace, settings: Settings) -> None:
 async def sessions_revoke(args: argparse.Namespace, settings: Settings) -> None:
     async with open_store(settings) as store:
         if args.session_id:
-            owner, _, sid = args.session_id.rpartition(".")
-            if not OWNER_RE.match(owner) or not sid:
+            ref = SessionRef.parse(args.session_id, any_session_id=True)
+            if ref is None:
                 raise CliError("a session id looks like u-<user id>.<id> or c-<client id>.<id>")
-            ended = int(await store.revoke_one(owner, sid))
+            ended = int(await store.revoke_one(*ref))
         else:
             ended = await store.revoke_owner(await _owner(args, store))
     _out(args, {"sessions_ended": ended}, f"{ended} session(s) ended")

@@ -12,12 +12,14 @@ import orjson
 import structlog
 
 from . import context
+from .owners import OWNER_PATTERN
 from .settings import LogSettings
 
 SECRET_KEYS = re.compile(r"(secret|password|passwd|token|authorization|cookie|assertion)", re.I)
 # Values that look like our tokens, wherever they appear (a JWT, or a refresh token).
 TOKEN_VALUES = re.compile(
-    r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*|[uc]-[A-Za-z0-9-]{1,64}\.[A-Za-z0-9_-]{11,22}\.[A-Za-z0-9_-]{43}"
+    r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"
+    rf"|{OWNER_PATTERN}\.[A-Za-z0-9_-]{{11,22}}\.[A-Za-z0-9_-]{{43}}"
 )
 ALLOWED_TOKEN_KEYS = frozenset({"token_type", "issued_token_type"})
 

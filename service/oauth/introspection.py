@@ -11,9 +11,10 @@ from typing import Any
 from ..crypto.jwt import InvalidJwt
 from ..errors import ErrorCode, OAuthError
 from ..models import TokenRequest
+from ..owners import SessionRef
 from .client_auth import require_confidential
 from .services import Services
-from .tokens import RefreshToken, split_session_ref
+from .tokens import RefreshToken
 
 INACTIVE: dict[str, Any] = {"active": False}
 
@@ -38,7 +39,7 @@ async def introspect(req: TokenRequest, services: Services) -> dict[str, Any]:
             "token_type": "refresh_token",
             "client_id": cid,
             "scope": scope,
-            "sub": refresh.owner.partition("-")[2],
+            "sub": refresh.owner.id,
             "sid": refresh.session_ref,
             "iat": created_ms // 1000,
             "exp": int(now + ttl_ms / 1000),
@@ -51,7 +52,7 @@ async def introspect(req: TokenRequest, services: Services) -> dict[str, Any]:
         return INACTIVE
     if claims["client_id"] != client.client_id or claims["exp"] <= services.clock():
         return INACTIVE
-    ref = split_session_ref(claims.get("sid"))
+    ref = SessionRef.parse(claims.get("sid"))
     if ref is not None:
         alive = await store.check_session(ref[0], ref[1], claims["jti"])
         if alive is None or alive[0] != client.client_id:

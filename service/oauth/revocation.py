@@ -14,9 +14,10 @@ from .. import context
 from ..crypto.jwt import InvalidJwt
 from ..errors import ErrorCode, OAuthError
 from ..models import TokenRequest
+from ..owners import SessionRef
 from .client_auth import require_confidential
 from .services import Services
-from .tokens import RefreshToken, split_session_ref
+from .tokens import RefreshToken
 
 log = structlog.get_logger("tokenhouse.revocation")
 
@@ -60,7 +61,7 @@ async def revoke(req: TokenRequest, services: Services) -> bool:
         return False  # unknown, expired or not ours: nothing to do (RFC 7009 §2.2)
     if claims["client_id"] != client_id:
         return False
-    ref = split_session_ref(claims.get("sid"))
+    ref = SessionRef.parse(claims.get("sid"))
     remaining_ms = int((claims["exp"] - services.clock()) * 1000)
     if remaining_ms <= 0:
         return False

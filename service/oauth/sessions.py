@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from .. import context
 from ..models import TokenResponse
+from ..owners import Owner
 from .services import Services
 from .tokens import RefreshToken, mint_access_token
 
 
 async def open_session(
-    services: Services, *, owner: str, sub: str, client_id: str, scope: str
+    services: Services, *, owner: Owner, client_id: str, scope: str
 ) -> TokenResponse:
     """Store a new session (one Lua call) and answer with its first token pair."""
     tokens = services.settings.tokens
@@ -27,7 +28,7 @@ async def open_session(
     context.annotate(session=refresh.session_ref)
     access = mint_access_token(
         services.jwt,
-        sub=sub,
+        sub=owner.id,
         client_id=client_id,
         scope=scope,
         ttl=tokens.access_ttl,

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..crypto.jwt import JwtCodec
+from ..owners import OWNER_PATTERN, SESSION_ID_PATTERN, Owner, SessionRef
 
-REFRESH_RE = re.compile(r"^([uc]-[A-Za-z0-9-]{1,64})\.([A-Za-z0-9_-]{11})\.([A-Za-z0-9_-]{43})$")
+REFRESH_RE = re.compile(rf"^({OWNER_PATTERN})\.({SESSION_ID_PATTERN})\.([A-Za-z0-9_-]{{43}})$")
 SECRET_BYTES = 32
 DIGEST_BYTES = 16
 
@@ -42,7 +43,7 @@ def new_jti() -> str:
 
 @dataclass(frozen=True)
 class RefreshToken:
-    owner: str
+    owner: Owner
     sid: str
     secret: bytes
 
@@ -56,12 +57,16 @@ class RefreshToken:
         return hashlib.sha256(self.value.encode("ascii")).digest()[:DIGEST_BYTES]
 
     @property
+    def ref(self) -> SessionRef:
+        return SessionRef(self.owner, self.sid)
+
+    @property
     def session_ref(self) -> str:
         """The session id as access tokens carry it (``sid`` claim)."""
         return f"{self.owner}.{self.sid}"
 
     @classmethod
-    def new(cls, owner: str, sid: str | None = None) -> RefreshToken:
+    def new(cls, owner: Owner, sid: str | None = None) -> RefreshToken:
         return cls(owner, sid or new_session_id(), secrets.token_bytes(SECRET_BYTES))
 
     @classmethod
@@ -72,7 +77,7 @@ class RefreshToken:
         secret = _unb64(match.group(3))
         if len(secret) != SECRET_BYTES or _b64(secret) != match.group(3):
             return None
-        return cls(match.group(1), match.group(2), secret)
+        return cls(Owner(match.group(1)), match.group(2), secret)
 
     def wrap(self, successor: RefreshToken) -> bytes:
         """The successor's secret, readable only with this token."""
@@ -84,16 +89,6 @@ class RefreshToken:
         return RefreshToken(
             self.owner, self.sid, bytes(a ^ b for a, b in zip(wrapped, pad, strict=True))
         )
-
-
-def split_session_ref(ref: Any) -> tuple[str, str] | None:
-    """(owner, session id) from a ``sid`` claim, or None when malformed."""
-    if not isinstance(ref, str):
-        return None
-    owner, _, sid = ref.rpartition(".")
-    if not REFRESH_RE.match(f"{owner}.{sid}.{'A' * 43}"):
-        return None
-    return owner, sid
 
 
 def mint_access_token(

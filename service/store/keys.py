@@ -1,6 +1,6 @@
-"""Every Redis key name, built from the configured prefix. The layout is an operator interface.
+"""Every Redis key name, built from the configured prefix (the layout is an operator interface).
 
-Sessions, the session index and revoked access tokens of one owner share a hash tag
+Sessions, the session index and revoked access tokens of one owner share the owner's hash tag
 (``{u-<user id>}`` or ``{c-<client id>}``) so every script touches a single Cluster slot.
 
     <p>client:<client_id>             hash   kind, name, secret (argon2id hash), created
@@ -20,18 +20,9 @@ Sessions, the session index and revoked access tokens of one owner share a hash 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
-OWNER_RE = re.compile(r"^[uc]-[A-Za-z0-9-]{1,64}$")
-
-
-def user_owner(user_id: str) -> str:
-    return f"u-{user_id}"
-
-
-def client_owner(client_id: str) -> str:
-    return f"c-{client_id}"
+from ..owners import Owner
 
 
 @dataclass(frozen=True)
@@ -48,24 +39,28 @@ class Keys:
         return f"{self.prefix}email:{email.strip().lower()}"
 
     def user(self, user_id: str) -> str:
-        return f"{self.prefix}user:{{{user_owner(user_id)}}}"
+        return f"{self.prefix}user:{Owner.user(user_id).hash_tag}"
 
     def user_pattern(self) -> str:
         return f"{self.prefix}user:*"
 
-    def session_prefix(self, owner: str) -> str:
+    def user_id_of(self, user_key: str) -> str:
+        """The user id in a ``user:{u-<uid>}`` key."""
+        return Owner(user_key[user_key.index("{") + 1 : -1]).id
+
+    def session_prefix(self, owner: Owner) -> str:
         return f"{self.prefix}s:{{{owner}}}:"
 
-    def session(self, owner: str, sid: str) -> str:
-        return f"{self.session_prefix(owner)}{sid}"
+    def session(self, owner: Owner, sid: str) -> str:
+        return f"{self.prefix}s:{{{owner}}}:{sid}"
 
-    def grace(self, owner: str, sid: str) -> str:
+    def grace(self, owner: Owner, sid: str) -> str:
         return f"{self.prefix}g:{{{owner}}}:{sid}"
 
-    def index(self, owner: str) -> str:
+    def index(self, owner: Owner) -> str:
         return f"{self.prefix}sessions:{{{owner}}}"
 
-    def revoked(self, owner: str | None, jti: str) -> str:
+    def revoked(self, owner: Owner | None, jti: str) -> str:
         if owner is None:
             return f"{self.prefix}revoked:{jti}"
         return f"{self.prefix}revoked:{{{owner}}}:{jti}"

@@ -21,6 +21,7 @@ from redis.exceptions import NoScriptError, RedisError
 
 from ..errors import StoreUnavailable
 from ..models import Client, ClientKind, User
+from ..owners import Owner
 from ..settings import RedisSettings
 from .keys import Keys
 
@@ -252,12 +253,10 @@ class RedisStore:
         await self._run("save_client", lambda: self.redis.hset(key, mapping=mapping))
 
     async def delete_client(self, client_id: str) -> bool:
-        from .keys import client_owner
-
         deleted = await self._run(
             "delete_client", lambda: self.redis.delete(self.keys.client(client_id))
         )
-        await self.revoke_owner(client_owner(client_id))
+        await self.revoke_owner(Owner.client(client_id))
         return bool(deleted)
 
     async def list_clients(self) -> list[Client]:
@@ -329,9 +328,7 @@ class RedisStore:
         await self._run("rehash", swap)
 
     async def delete_user(self, user: User) -> None:
-        from .keys import user_owner
-
-        await self.revoke_owner(user_owner(user.user_id))
+        await self.revoke_owner(Owner.user(user.user_id))
         await self._run(
             "delete_user",
             lambda: self.redis.delete(self.keys.user(user.user_id), self.keys.email(user.email)),
@@ -342,8 +339,7 @@ class RedisStore:
 
         async def scan() -> None:
             async for key in self.redis.scan_iter(match=self.keys.user_pattern(), count=500):
-                text = _s(key)
-                ids.append(text[text.index("{u-") + 3 : -1])
+                ids.append(self.keys.user_id_of(_s(key)))
 
         await self._run("list_users", scan)
         users = [await self.get_user(i) for i in sorted(ids)]
@@ -352,7 +348,7 @@ class RedisStore:
     # sessions ---------------------------------------------------------------------------
     async def create_session(
         self,
-        owner: str,
+        owner: Owner,
         sid: str,
         client_id: str,
         scope: str,
@@ -377,7 +373,7 @@ class RedisStore:
 
     async def refresh_session(
         self,
-        owner: str,
+        owner: Owner,
         sid: str,
         digest: bytes,
         client_id: str,
@@ -392,11 +388,11 @@ class RedisStore:
         args = [sid, digest, client_id, new_digest, wrap, grace_ms, idle_ms, scope]
         return list(await self._script("refresh_session", keys, args))
 
-    async def revoke_session(self, owner: str, sid: str, digest: bytes, client_id: str) -> bool:
+    async def revoke_session(self, owner: Owner, sid: str, digest: bytes, client_id: str) -> bool:
         keys = [self.keys.session(owner, sid), self.keys.index(owner), self.keys.grace(owner, sid)]
         return bool(await self._script("revoke_session", keys, [sid, digest, client_id]))
 
-    async def check_session(self, owner: str, sid: str, jti: str) -> tuple[str, str, int] | None:
+    async def check_session(self, owner: Owner, sid: str, jti: str) -> tuple[str, str, int] | None:
         """(client id, scope, ttl ms) of a live session whose token ``jti`` is not revoked."""
         keys = [
             self.keys.session(owner, sid),
@@ -409,7 +405,7 @@ class RedisStore:
         return _s(result[1]), _s(result[2]), int(result[3])
 
     async def inspect_refresh(
-        self, owner: str, sid: str, digest: bytes
+        self, owner: Owner, sid: str, digest: bytes
     ) -> tuple[str, str, int, int] | None:
         keys = [self.keys.session(owner, sid), self.keys.index(owner), self.keys.grace(owner, sid)]
         result = await self._script("inspect_refresh", keys, [sid, digest])
@@ -417,15 +413,15 @@ class RedisStore:
             return None
         return _s(result[1]), _s(result[2]), int(result[3]), int(result[4])
 
-    async def is_revoked(self, owner: str | None, jti: str) -> bool:
+    async def is_revoked(self, owner: Owner | None, jti: str) -> bool:
         key = self.keys.revoked(owner, jti)
         return bool(await self._run("is_revoked", lambda: self.redis.exists(key)))
 
-    async def revoke_access_token(self, owner: str | None, jti: str, ttl_ms: int) -> None:
+    async def revoke_access_token(self, owner: Owner | None, jti: str, ttl_ms: int) -> None:
         key = self.keys.revoked(owner, jti)
         await self._run("revoke_access", lambda: self.redis.set(key, b"1", px=max(ttl_ms, 1)))
 
-    async def list_sessions(self, owner: str) -> list[dict[str, Any]]:
+    async def list_sessions(self, owner: Owner) -> list[dict[str, Any]]:
         """The owner's live sessions: id, client id, scope, absolute expiry and idle TTL (ms)."""
         index = self.keys.index(owner)
 
@@ -451,7 +447,7 @@ class RedisStore:
 
         return await self._run("list_sessions", collect)
 
-    async def revoke_one(self, owner: str, sid: str) -> bool:
+    async def revoke_one(self, owner: Owner, sid: str) -> bool:
         keys = (self.keys.session(owner, sid), self.keys.grace(owner, sid))
 
         async def drop() -> bool:
@@ -461,7 +457,7 @@ class RedisStore:
 
         return await self._run("revoke_one", drop)
 
-    async def revoke_owner(self, owner: str) -> int:
+    async def revoke_owner(self, owner: Owner) -> int:
         """End every session of a user or integration client; the count ended."""
         index = self.keys.index(owner)
 

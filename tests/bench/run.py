@@ -38,8 +38,8 @@ from urllib.parse import urlencode
 from service.crypto.hashing import SecretHasher
 from service.models import Client, ClientKind, User
 from service.oauth.tokens import RefreshToken
+from service.owners import Owner
 from service.settings import HashingSettings, RedisSettings, TokenSettings
-from service.store.keys import user_owner
 from service.store.redis import RedisStore, connect
 from tests.redis_proc import RedisProcess, free_port
 
@@ -328,7 +328,7 @@ class System:
             out = []
             try:
                 for _ in range(count):
-                    token = RefreshToken.new(user_owner(str(uuid.uuid4())))
+                    token = RefreshToken.new(Owner.user(str(uuid.uuid4())))
                     await store.create_session(
                         token.owner,
                         token.sid,
@@ -674,7 +674,7 @@ class Bench:
         before = int(r.info("memory")["used_memory"])
         made: list[RefreshToken] = []
         pipe = r.pipeline(transaction=False)
-        owners = [user_owner(str(uuid.uuid4())) for _ in range((n + per_owner - 1) // per_owner)]
+        owners = [Owner.user(str(uuid.uuid4())) for _ in range((n + per_owner - 1) // per_owner)]
         for i in range(n):
             t = RefreshToken.new(owners[i // per_owner])
             made.append(t)

@@ -19,7 +19,7 @@ from argon2 import PasswordHasher
 
 from service.models import User
 from service.oauth.tokens import RefreshToken
-from service.store.keys import user_owner
+from service.owners import Owner
 from service.store.redis import RedisStore, connect
 
 from ..conftest import make_settings
@@ -65,7 +65,7 @@ async def seed(redis_url: str) -> tuple[str, str, list[str]]:
         await store.create_user(user)
         tokens = []
         for _ in range(REFRESH_GRANTS):
-            token = RefreshToken.new(user_owner(user.user_id))
+            token = RefreshToken.new(Owner.user(user.user_id))
             await store.create_session(
                 token.owner,
                 token.sid,

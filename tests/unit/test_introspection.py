@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.oauth.tokens import RefreshToken
-from service.store.keys import user_owner
+from service.owners import Owner
 
 from ..factories import make_client as new_app
 from ..factories import make_user
@@ -162,7 +162,7 @@ async def test_rotated_out_refresh_token_after_grace_is_inactive(make_client):
     assert (await introspect(client, app, rotated[1]["refresh_token"]))["active"] is True
 
 
-@pytest.mark.parametrize("text", ["garbage", "a.b.c", RefreshToken.new(user_owner("x")).value])
+@pytest.mark.parametrize("text", ["garbage", "a.b.c", RefreshToken.new(Owner.user("x")).value])
 async def test_unknown_tokens_are_inactive(client, services, text):
     """Garbage and unknown tokens are inactive, not errors."""
     app = await new_app(services.store)

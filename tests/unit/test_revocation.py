@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.oauth.tokens import RefreshToken
-from service.store.keys import user_owner
+from service.owners import Owner
 
 from ..factories import basic_auth, make_user
 from ..factories import make_client as new_app
@@ -137,7 +137,7 @@ async def test_client_with_secret_must_present_it(client, services):
 async def test_unknown_token_is_200(client, services, kind):
     """An unknown token is answered 200 {} (RFC 7009 §2.2)."""
     _, _, session = await user_session(client, services)
-    text = RefreshToken.new(user_owner("nobody")).value if kind == "well-formed" else "garbage"
+    text = RefreshToken.new(Owner.user("nobody")).value if kind == "well-formed" else "garbage"
 
     status, body, _ = await post(client, REVOKE, {"token": text}, bearer(session["access_token"]))
 
@@ -229,7 +229,7 @@ async def test_access_token_revocation_puts_jti_in_revocation_set(client, servic
     )
 
     assert (status, body) == (200, {})
-    key = services.store.keys.revoked(user_owner(user.user_id), claims["jti"])
+    key = services.store.keys.revoked(Owner.user(user.user_id), claims["jti"])
     ttl = await services.store.redis.pttl(key)
     assert 0 < ttl <= settings.tokens.access_ttl * 1000
     assert await introspect(client, app, session["access_token"]) == {"active": False}

@@ -8,7 +8,8 @@ import hashlib
 import pytest
 
 from service.crypto.jwt import JwtCodec
-from service.oauth.tokens import RefreshToken, mint_access_token, split_session_ref
+from service.oauth.tokens import RefreshToken, mint_access_token
+from service.owners import SessionRef
 
 OWNER = "u-0b7c2a6e-58a1-4d4e-9a51-1b8f0c7a2e11"
 
@@ -114,13 +115,13 @@ def test_non_canonical_spelling_of_a_real_secret_is_refused():
     assert RefreshToken.parse(f"{OWNER}.{SID}.{NON_CANONICAL}") is None
 
 
-def test_split_session_ref():
+def test_session_ref_parses_a_sid_claim():
     """A `sid` claim splits into (owner, session id); malformed claims give None."""
-    assert split_session_ref(GOOD.session_ref) == (OWNER, SID)
-    assert split_session_ref(None) is None
-    assert split_session_ref(123) is None
-    assert split_session_ref("nope") is None
-    assert split_session_ref(f"{OWNER}.short") is None
+    assert SessionRef.parse(GOOD.session_ref) == (OWNER, SID)
+    assert SessionRef.parse(None) is None
+    assert SessionRef.parse(123) is None
+    assert SessionRef.parse("nope") is None
+    assert SessionRef.parse(f"{OWNER}.short") is None
 
 
 def test_minted_access_token_carries_rfc9068_claims(signing_key):

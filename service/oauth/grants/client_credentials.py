@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ...models import Client, ClientKind, TokenRequest, TokenResponse
-from ...store.keys import client_owner
+from ...owners import Owner
 from ..scopes import INTEG, PUBLIC_READ, grant_scope
 from ..services import Services
 from ..sessions import open_session
@@ -43,8 +43,7 @@ class ClientCredentialsGrant:
 
         return await open_session(
             services,
-            owner=client_owner(client.client_id),
-            sub=client.client_id,
+            owner=Owner.client(client.client_id),
             client_id=client.client_id,
             scope=grant_scope(req.get("scope"), INTEG),
         )

@@ -13,7 +13,7 @@ import structlog
 from ... import context
 from ...errors import ErrorCode, OAuthError
 from ...models import Client, ClientKind, TokenRequest, TokenResponse
-from ...store.keys import user_owner
+from ...owners import Owner
 from .. import throttle
 from ..scopes import USER, grant_scope
 from ..services import Services
@@ -60,8 +60,7 @@ class PasswordGrant:
 
         return await open_session(
             services,
-            owner=user_owner(user.user_id),
-            sub=user.user_id,
+            owner=Owner.user(user.user_id),
             client_id=client.client_id,
             scope=scope,
         )

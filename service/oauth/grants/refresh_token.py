@@ -72,12 +72,12 @@ class RefreshTokenGrant:
         session_scope = result[1].decode() if isinstance(result[1], bytes) else str(result[1])
         current = successor if code == ROTATED else presented.unwrap(bytes(result[3]))
         scope = " ".join(requested) if requested else session_scope
-        owner_kind, _, owner_id = presented.owner.partition("-")
-        if owner_kind == "u":
-            context.annotate(user_id=owner_id)
+        owner = presented.owner
+        if owner.is_user:
+            context.annotate(user_id=owner.id)
         access = mint_access_token(
             services.jwt,
-            sub=owner_id,
+            sub=owner.id,
             client_id=client.client_id,
             scope=scope,
             ttl=tokens.access_ttl,

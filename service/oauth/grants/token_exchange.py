@@ -15,9 +15,10 @@ from ... import context
 from ...crypto.jwt import InvalidJwt
 from ...errors import ErrorCode, OAuthError
 from ...models import Client, ClientKind, TokenRequest, TokenResponse
+from ...owners import Owner, SessionRef
 from ..scopes import TRUSTED_USER, USER, grant_scope
 from ..services import Services
-from ..tokens import mint_access_token, split_session_ref
+from ..tokens import mint_access_token
 from .base import required
 
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
@@ -51,7 +52,7 @@ class TokenExchangeGrant:
             raise OAuthError(
                 ErrorCode.INVALID_GRANT, "The subject_token is invalid.", detail=str(exc)
             ) from exc
-        ref = split_session_ref(claims.get("sid"))
+        ref = SessionRef.parse(claims.get("sid"))
         if claims["scope"] != USER or claims["client_id"] != client.client_id or ref is None:
             raise OAuthError(
                 ErrorCode.INVALID_GRANT,
@@ -59,7 +60,7 @@ class TokenExchangeGrant:
                 detail="not a user token of this client",
             )
         owner, sid = ref
-        if owner != f"u-{claims['sub']}":
+        if owner != Owner.user(str(claims["sub"])):
             raise OAuthError(
                 ErrorCode.INVALID_GRANT, "The subject_token is invalid.", detail="owner mismatch"
             )

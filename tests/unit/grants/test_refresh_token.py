@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from service.oauth.tokens import RefreshToken
-from service.store.keys import user_owner
+from service.owners import Owner
 
 from ...factories import make_client as new_app
 from ...factories import make_user
@@ -95,7 +95,7 @@ async def test_unknown_refresh_token_is_401(client, services):
     """A well-formed token that was never issued is 401 invalid_grant."""
     app = await new_app(services.store)
 
-    status, body, _ = await refresh(client, app, RefreshToken.new(user_owner("nobody")).value)
+    status, body, _ = await refresh(client, app, RefreshToken.new(Owner.user("nobody")).value)
 
     assert status == 401
     assert body == INVALID_GRANT
@@ -221,7 +221,7 @@ async def test_narrower_scope_goes_to_the_access_token_and_the_session_keeps_its
     """A narrower scope is put in the access token; the next refresh has the full scope again."""
     app = await new_app(services.store)
     user = await make_user(services.store)
-    first = RefreshToken.new(user_owner(user.user_id))
+    first = RefreshToken.new(Owner.user(user.user_id))
     await services.store.create_session(
         first.owner,
         first.sid,
