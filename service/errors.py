@@ -12,7 +12,6 @@ class ErrorCode(StrEnum):
     UNAUTHORIZED_CLIENT = "unauthorized_client"
     UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
     INVALID_SCOPE = "invalid_scope"
-    UNSUPPORTED_TOKEN_TYPE = "unsupported_token_type"
     INVALID_TOKEN = "invalid_token"
     TOO_MANY_REQUESTS = "too_many_requests"
     SERVER_ERROR = "server_error"
@@ -30,7 +29,6 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNAUTHORIZED_CLIENT: 400,
     ErrorCode.UNSUPPORTED_GRANT_TYPE: 400,
     ErrorCode.INVALID_SCOPE: 400,
-    ErrorCode.UNSUPPORTED_TOKEN_TYPE: 400,
     ErrorCode.INVALID_TOKEN: 401,
     ErrorCode.TOO_MANY_REQUESTS: 429,
     ErrorCode.SERVER_ERROR: 500,
@@ -47,7 +45,6 @@ DEFAULT_DESCRIPTION: dict[ErrorCode, str] = {
     ErrorCode.UNAUTHORIZED_CLIENT: "This client may not use this grant type.",
     ErrorCode.UNSUPPORTED_GRANT_TYPE: "The grant type is not supported.",
     ErrorCode.INVALID_SCOPE: "The requested scope is invalid.",
-    ErrorCode.UNSUPPORTED_TOKEN_TYPE: "The token type is not supported.",
     ErrorCode.INVALID_TOKEN: "The access token is invalid, expired or revoked.",
     ErrorCode.TOO_MANY_REQUESTS: "Too many attempts; retry later.",
     ErrorCode.SERVER_ERROR: "Internal error.",

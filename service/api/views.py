@@ -9,7 +9,6 @@ import orjson
 from aiohttp import web
 
 from ..errors import ErrorCode, OAuthError, StoreUnavailable
-from ..oauth.grants import build_grant_table
 from ..oauth.introspection import introspect
 from ..oauth.revocation import revoke
 from ..oauth.token_endpoint import issue_token
@@ -51,6 +50,7 @@ async def jwks(request: web.Request) -> web.Response:
 async def metadata(request: web.Request) -> web.Response:
     """RFC 8414 authorization server metadata: exactly what this server supports."""
     settings = request.app[SETTINGS]
+    grant_types = sorted(request.app[SERVICES].grants)
     issuer = settings.tokens.issuer.rstrip("/")
     auth_methods = ["client_secret_basic", "client_secret_post", "none"]
     body = {
@@ -59,7 +59,7 @@ async def metadata(request: web.Request) -> web.Response:
         "revocation_endpoint": f"{issuer}/v1/auth/revoke",
         "introspection_endpoint": f"{issuer}/v1/auth/introspect",
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
-        "grant_types_supported": sorted(build_grant_table()),
+        "grant_types_supported": grant_types,
         "response_types_supported": [],
         "scopes_supported": ["public-read", "user", "trusted:user", "integ"],
         "token_endpoint_auth_methods_supported": auth_methods,

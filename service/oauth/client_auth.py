@@ -67,8 +67,9 @@ async def authenticate_client(
     raise invalid_client(creds, "wrong secret or unknown client")
 
 
-async def require_confidential(creds: ClientCredentials, services: Services, source: str) -> Client:
-    """A client that proved its secret, or a public client (no secret) naming itself."""
+async def authenticate_caller(creds: ClientCredentials, services: Services, source: str) -> Client:
+    """The client a revocation or introspection acts for: one that proved its secret, or a
+    public client (it has no secret) naming itself; a client with a secret must present it."""
     auth = await authenticate_client(creds, services, source=source)
     if auth.client.has_secret and not auth.secret_verified:
         raise invalid_client(creds, "secret required")

@@ -47,9 +47,6 @@ class _Expiring:
         while len(self.data) > MAX_ENTRIES:
             self.data.popitem(last=False)
 
-    def drop(self, key: object) -> None:
-        self.data.pop(key, None)
-
 
 class FailureLimiter:
     """At most ``limit`` failures per key in a sliding minute, in this process."""

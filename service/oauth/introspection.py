@@ -12,7 +12,7 @@ from ..crypto.jwt import InvalidJwt
 from ..errors import ErrorCode, OAuthError
 from ..models import TokenRequest
 from ..owners import SessionRef
-from .client_auth import require_confidential
+from .client_auth import authenticate_caller
 from .services import Services
 from .tokens import RefreshToken
 
@@ -23,7 +23,7 @@ async def introspect(req: TokenRequest, services: Services) -> dict[str, Any]:
     token = req.get("token")
     if token is None:
         raise OAuthError(ErrorCode.INVALID_REQUEST, "The token parameter is required.")
-    client = await require_confidential(req.credentials, services, req.source)
+    client = await authenticate_caller(req.credentials, services, req.source)
     store = services.store
 
     refresh = RefreshToken.parse(token)

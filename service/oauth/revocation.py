@@ -15,7 +15,7 @@ from ..crypto.jwt import InvalidJwt
 from ..errors import ErrorCode, OAuthError
 from ..models import TokenRequest
 from ..owners import SessionRef
-from .client_auth import require_confidential
+from .client_auth import authenticate_caller
 from .services import Services
 from .tokens import RefreshToken
 
@@ -34,7 +34,7 @@ async def caller_client_id(req: TokenRequest, services: Services) -> str:
                 www_authenticate='Bearer error="invalid_token"',
             ) from exc
         return str(claims["client_id"])
-    client = await require_confidential(req.credentials, services, req.source)
+    client = await authenticate_caller(req.credentials, services, req.source)
     return client.client_id
 
 

@@ -19,7 +19,7 @@ async def issue_token(req: TokenRequest, services: Services) -> TokenResponse:
         raise OAuthError(ErrorCode.UNSUPPORTED_GRANT_TYPE)
     context.annotate(grant_type=grant.grant_type, client_id=req.credentials.client_id)
     auth = await authenticate_client(
-        req.credentials, services, source=req.source, stale_ok=grant.stateless
+        req.credentials, services, source=req.source, stale_ok=grant.stale_client_ok
     )
     client = auth.client
     context.annotate(client_kind=client.kind.value)

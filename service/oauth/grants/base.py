@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Protocol
 
+from ...errors import ErrorCode, OAuthError
 from ...models import Client, ClientKind, TokenRequest, TokenResponse
 from ..services import Services
 
@@ -11,8 +12,9 @@ from ..services import Services
 class Grant(Protocol):
     grant_type: ClassVar[str]
     client_kinds: ClassVar[frozenset[ClientKind]]
-    # Anonymous client_credentials may be served from the client cache while Redis is down.
-    stateless: ClassVar[bool]
+    # May the client record come from the in-process cache after it went stale, while the
+    # store is down? Where the grant can finish without the store (anonymous tokens).
+    stale_client_ok: ClassVar[bool]
 
     def requires_secret(self, client: Client) -> bool: ...
 
@@ -22,8 +24,6 @@ class Grant(Protocol):
 
 
 def required(req: TokenRequest, name: str) -> str:
-    from ...errors import ErrorCode, OAuthError
-
     value = req.get(name)
     if value is None:
         raise OAuthError(ErrorCode.INVALID_REQUEST, f"The {name} parameter is required.")

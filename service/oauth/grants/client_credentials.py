@@ -19,7 +19,7 @@ from ..tokens import mint_access_token
 class ClientCredentialsGrant:
     grant_type: ClassVar[str] = "client_credentials"
     client_kinds: ClassVar[frozenset[ClientKind]] = frozenset(ClientKind)
-    stateless: ClassVar[bool] = True
+    stale_client_ok: ClassVar[bool] = True
 
     def requires_secret(self, client: Client) -> bool:
         return client.kind is ClientKind.INTEGRATION

@@ -26,7 +26,7 @@ log = structlog.get_logger("tokenhouse.password")
 class PasswordGrant:
     grant_type: ClassVar[str] = "password"
     client_kinds: ClassVar[frozenset[ClientKind]] = frozenset({ClientKind.MARKETPLACE})
-    stateless: ClassVar[bool] = False
+    stale_client_ok: ClassVar[bool] = False
 
     def requires_secret(self, client: Client) -> bool:
         return False

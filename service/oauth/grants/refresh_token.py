@@ -28,7 +28,7 @@ INVALID, ROTATED, GRACE, REUSED, WIDER_SCOPE = 0, 1, 2, 3, 4
 class RefreshTokenGrant:
     grant_type: ClassVar[str] = "refresh_token"
     client_kinds: ClassVar[frozenset[ClientKind]] = frozenset(ClientKind)
-    stateless: ClassVar[bool] = False
+    stale_client_ok: ClassVar[bool] = False
 
     def requires_secret(self, client: Client) -> bool:
         return False  # the SDKs refresh with client_id alone, integration clients too

@@ -30,7 +30,7 @@ log = structlog.get_logger("tokenhouse.token_exchange")
 class TokenExchangeGrant:
     grant_type: ClassVar[str] = "token_exchange"
     client_kinds: ClassVar[frozenset[ClientKind]] = frozenset({ClientKind.MARKETPLACE})
-    stateless: ClassVar[bool] = False
+    stale_client_ok: ClassVar[bool] = False
 
     def requires_secret(self, client: Client) -> bool:
         return True
