@@ -18,14 +18,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
+from .context import RequestContext
 from .crypto.hashing import SecretHasher
 from .store.redis import RedisStore
 
-ENDPOINTS = {
-    "/v1/auth/token": "token",
-    "/v1/auth/revoke": "revoke",
-    "/v1/auth/introspect": "introspect",
-}
 REQUEST_BUCKETS = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5,
 )  # fmt: skip
@@ -128,14 +124,11 @@ class Metrics:
         self.registry.register(_HasherCollector(hasher))
 
     # hooks --------------------------------------------------------------------------------
-    def observe(self, path: str, ctx: dict[str, Any], outcome: str, latency: float) -> None:
+    def observe(self, endpoint: str, ctx: RequestContext, outcome: str, latency: float) -> None:
         """Called by the request middleware after each OAuth request with the request's
-        context: grant_type and client_kind are what the oauth layer recorded there."""
-        endpoint = ENDPOINTS.get(path)
-        if endpoint is None:
-            return
-        grant = ctx.get("grant_type") or "none"
-        kind = ctx.get("client_kind") or "none"
+        context: grant_type and client_kind are what the OAuth layer noted there."""
+        grant = ctx.grant_type or "none"
+        kind = ctx.client_kind or "none"
         key = (endpoint, grant, outcome, kind)
         child = self._request_children.get(key)
         if child is None:

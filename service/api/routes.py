@@ -5,12 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import views
+from .endpoints import INTROSPECT, REVOKE, TOKEN
 
 
 def setup_routes(app: web.Application) -> None:
-    app.router.add_post("/v1/auth/token", views.token)
-    app.router.add_post("/v1/auth/revoke", views.revoke_view)
-    app.router.add_post("/v1/auth/introspect", views.introspect_view)
+    app.router.add_post(TOKEN, views.token)
+    app.router.add_post(REVOKE, views.revoke_view)
+    app.router.add_post(INTROSPECT, views.introspect_view)
     app.router.add_get("/.well-known/jwks.json", views.jwks)
     app.router.add_get("/.well-known/oauth-authorization-server", views.metadata)
     app.router.add_get("/healthz", views.healthz)
