@@ -69,6 +69,7 @@ def create_app(
     )
     metrics = Metrics()
     metrics.bind(store, hasher)
+    services.outcomes.subscribe(metrics.session_event)
     app = web.Application(
         middlewares=[make_middleware(metrics.observe)],
         client_max_size=settings.server.body_limit,

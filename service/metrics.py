@@ -4,7 +4,9 @@ Every series is per process. With ``serve --workers N`` each worker keeps its ow
 a scrape of the shared port reaches one worker at random, so run one worker per pod (the
 Kubernetes manifests do) and scrape every pod. Label values are bounded: endpoint is one of
 three names, grant and client_kind come from fixed tables (``none`` before they are known),
-outcome is ``ok`` or an OAuth error code, op is a RedisStore operation name.
+outcome is ``ok`` or an OAuth error code, op is a RedisStore operation name. The session
+counters follow the events the grants report (``oauth/outcomes.py``); the request counters
+read the typed request context.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from prometheus_client.registry import Collector
 
 from .context import RequestContext
 from .crypto.hashing import SecretHasher
+from .oauth.outcomes import SessionEvent
 from .store.redis import RedisStore
 
 REQUEST_BUCKETS = (
@@ -27,9 +30,6 @@ REQUEST_BUCKETS = (
 )  # fmt: skip
 WAIT_BUCKETS = (0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 REDIS_BUCKETS = (0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
-
-# refresh_session.lua reply codes (see oauth/grants/refresh_token.py)
-ROTATED, REUSED = 1, 3
 
 
 class _HasherCollector(Collector):
@@ -117,7 +117,6 @@ class Metrics:
     def bind_store(self, store: RedisStore) -> None:
         store.on_error = self.redis_error
         store.on_latency = self.redis_latency
-        store.on_script = self.script_result
 
     def bind_hasher(self, hasher: SecretHasher) -> None:
         hasher.on_wait = self.argon2_wait.observe
@@ -152,17 +151,15 @@ class Metrics:
             child = self._redis_children[op] = self.redis_duration.labels(op)
         child.observe(seconds)
 
-    def script_result(self, name: str, result: Any) -> None:
-        if name == "create_session":
+    def session_event(self, event: SessionEvent) -> None:
+        if event is SessionEvent.CREATED:
             self.sessions_created.inc()
-        elif name == "refresh_session":
-            code = int(result[0]) if result else 0
-            if code == ROTATED:
-                self.sessions_rotated.inc()
-            elif code == REUSED:
-                self.reuse_detected.inc()
-                self.sessions_revoked.inc()
-        elif name == "revoke_session" and result:
+        elif event is SessionEvent.ROTATED:
+            self.sessions_rotated.inc()
+        elif event is SessionEvent.REUSE_DETECTED:
+            self.reuse_detected.inc()
+            self.sessions_revoked.inc()
+        elif event is SessionEvent.REVOKED:
             self.sessions_revoked.inc()
 
     # exposition ---------------------------------------------------------------------------

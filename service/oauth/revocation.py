@@ -16,6 +16,7 @@ from ..errors import ErrorCode, OAuthError
 from ..models import TokenRequest
 from ..owners import SessionRef
 from .client_auth import authenticate_caller
+from .outcomes import SessionEvent
 from .services import Services
 from .tokens import RefreshToken
 
@@ -52,6 +53,7 @@ async def revoke(req: TokenRequest, services: Services) -> bool:
             refresh.owner, refresh.sid, refresh.digest, client_id
         )
         if done:
+            services.outcomes.report(SessionEvent.REVOKED)
             log.info("session.revoked", session=refresh.session_ref, client_id=client_id)
         return done
 

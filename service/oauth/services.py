@@ -12,6 +12,7 @@ from ..crypto.jwt import JwtCodec
 from ..settings import Settings
 from ..store.redis import RedisStore
 from .clients import ClientDirectory
+from .outcomes import Outcomes
 
 if TYPE_CHECKING:
     from .grants.base import Grant
@@ -25,4 +26,5 @@ class Services:
     jwt: JwtCodec
     clients: ClientDirectory
     grants: Mapping[str, Grant]
+    outcomes: Outcomes = field(default_factory=Outcomes)
     clock: Callable[[], float] = field(default=time.time)

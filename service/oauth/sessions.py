@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import context
 from ..models import TokenResponse
 from ..owners import Owner
+from .outcomes import SessionEvent
 from .services import Services
 from .tokens import RefreshToken, mint_access_token
 
@@ -25,6 +26,7 @@ async def open_session(
         max_ms=tokens.refresh_max_ttl * 1000,
         cap=tokens.max_sessions,
     )
+    services.outcomes.report(SessionEvent.CREATED)
     context.annotate(session=refresh.session_ref)
     access = mint_access_token(
         services.jwt,

@@ -172,7 +172,6 @@ class RedisStore:
         self._batcher = None if _is_cluster(redis) else ScriptBatcher(redis, self._scripts)
         self.on_error: Callable[[str], None] | None = None
         self.on_latency: Callable[[str, float], None] | None = None
-        self.on_script: Callable[[str, Any], None] | None = None  # (script, reply): for metrics
 
     async def _run(self, op: str, call: Callable[[], Awaitable[T]]) -> T:
         started = time.perf_counter()
@@ -206,8 +205,6 @@ class RedisStore:
             result = await self._run(name, lambda: batcher.call(name, keys, args))
         else:
             result = await self._run(name, lambda: self._scripts[name](keys=keys, args=args))
-        if self.on_script:
-            self.on_script(name, result)
         return result
 
     # health -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import structlog
 from ... import context
 from ...errors import ErrorCode, OAuthError
 from ...models import Client, ClientKind, TokenRequest, TokenResponse
+from ..outcomes import SessionEvent
 from ..scopes import parse_scope
 from ..services import Services
 from ..tokens import RefreshToken, mint_access_token
@@ -56,6 +57,7 @@ class RefreshTokenGrant:
         code = int(result[0])
         context.annotate(session=presented.session_ref)
         if code == REUSED:
+            services.outcomes.report(SessionEvent.REUSE_DETECTED)
             log.warning(
                 "token.refresh_reuse_detected",
                 client_id=client.client_id,
@@ -69,6 +71,9 @@ class RefreshTokenGrant:
                 ErrorCode.INVALID_GRANT, detail="unknown, expired or foreign refresh token"
             )
 
+        services.outcomes.report(
+            SessionEvent.ROTATED if code == ROTATED else SessionEvent.GRACE_REPLAYED
+        )
         session_scope = result[1].decode() if isinstance(result[1], bytes) else str(result[1])
         current = successor if code == ROTATED else presented.unwrap(bytes(result[3]))
         scope = " ".join(requested) if requested else session_scope

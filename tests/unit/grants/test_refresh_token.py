@@ -7,6 +7,7 @@ import asyncio
 import orjson
 import pytest
 
+from service.oauth.outcomes import SessionEvent
 from service.oauth.tokens import RefreshToken
 from service.owners import Owner
 
@@ -283,3 +284,37 @@ async def test_response_and_token_sizes(client, services):
 
     assert len(orjson.dumps(body)) < 4096
     assert len(body["access_token"]) < 1024
+
+
+async def test_the_grant_reports_each_refresh_outcome_to_subscribers(make_client):
+    """Creation, rotation and reuse after the grace window are reported as typed events."""
+    client = await make_client(tokens={"refresh_grace": 0})
+    services = services_of(client)
+    events: list[SessionEvent] = []
+    services.outcomes.subscribe(events.append)
+    app = await new_app(services.store)
+    user = await make_user(services.store)
+    first = await login(client, app, user)
+
+    assert (await refresh(client, app, first["refresh_token"]))[0] == 200
+    assert (await refresh(client, app, first["refresh_token"]))[0] == 401
+
+    assert events == [
+        SessionEvent.CREATED,
+        SessionEvent.ROTATED,
+        SessionEvent.REUSE_DETECTED,
+    ]
+
+
+async def test_a_replay_within_grace_is_reported_but_rotates_nothing(client, services):
+    """The previous token within the grace window reports GRACE_REPLAYED, not ROTATED."""
+    events: list[SessionEvent] = []
+    services.outcomes.subscribe(events.append)
+    app = await new_app(services.store)
+    user = await make_user(services.store)
+    first = await login(client, app, user)
+
+    assert (await refresh(client, app, first["refresh_token"]))[0] == 200
+    assert (await refresh(client, app, first["refresh_token"]))[0] == 200
+
+    assert events == [SessionEvent.CREATED, SessionEvent.ROTATED, SessionEvent.GRACE_REPLAYED]
