@@ -1,4 +1,7 @@
-"""create_app: the composition root (settings -> store, crypto, services, routes)."""
+"""create_app: the composition root of the HTTP service (settings -> store, crypto, services).
+
+With ``backend.py`` it is the only module outside ``store/`` that names the Redis backend.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from .api.appkeys import SERVICES, SETTINGS, STATE
+from .api.appkeys import HEALTH, SERVICES, SETTINGS, STATE
 from .api.middlewares import make_middleware
 from .api.routes import setup_routes
 from .crypto.hashing import SecretHasher
@@ -19,9 +22,11 @@ from .oauth.clients import ClientDirectory
 from .oauth.grants import build_grant_table
 from .oauth.services import Services
 from .settings import KeySettings, Settings, TokenSettings
-from .store.redis import RedisStore, connect
+from .store.redis import RedisBackend, connect
 
 log = structlog.get_logger("tokenhouse.app")
+# The Redis backend behind the app's Protocols: for the lifecycle, and for tests that arrange data.
+BACKEND = web.AppKey("backend", RedisBackend)
 
 
 def load_signing_keys(keys: KeySettings) -> tuple[list[SigningKey], str]:
@@ -57,18 +62,26 @@ def create_app(
 ) -> web.Application:
     """The aiohttp application. ``redis`` injects a client (fakeredis in unit tests)."""
     client = redis if redis is not None else connect(settings.redis)
-    store = RedisStore(client, settings.redis.prefix, deadline=settings.server.request_timeout)
+    metrics = Metrics()
+    backend = RedisBackend(
+        client,
+        settings.redis.prefix,
+        deadline=settings.server.request_timeout,
+        observer=metrics,
+    )
     hasher = SecretHasher(settings.hashing)
+    metrics.bind_hasher(hasher)
     services = Services(
         settings=settings,
-        store=store,
+        sessions=backend.sessions,
+        users=backend.users,
+        revocations=backend.revocations,
+        throttle=backend.throttle,
         hasher=hasher,
         jwt=build_codec(settings.tokens, settings.keys, signing),
-        clients=ClientDirectory(store, hasher, settings.cache),
+        clients=ClientDirectory(backend.clients, hasher, settings.cache),
         grants=build_grant_table(),
     )
-    metrics = Metrics()
-    metrics.bind(store, hasher)
     services.outcomes.subscribe(metrics.session_event)
     app = web.Application(
         middlewares=[make_middleware(metrics.observe)],
@@ -77,16 +90,18 @@ def create_app(
     )
     app[SETTINGS] = settings
     app[SERVICES] = services
+    app[HEALTH] = backend
+    app[BACKEND] = backend
     app[STATE] = {}
     setup_routes(app)
     app[METRICS] = metrics
     app.router.add_get("/metrics", metrics.handler)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        for warning in await store.server_warnings():
+        for warning in await backend.server_warnings():
             log.warning("redis.config", warning=warning)
         yield
-        await store.close()
+        await backend.close()
         hasher.close()
 
     app.cleanup_ctx.append(lifecycle)

@@ -26,7 +26,7 @@ from .errors import StoreUnavailable
 from .models import Client, ClientKind, User
 from .owners import Owner, SessionRef
 from .settings import ConfigError, Settings, load_settings, replace
-from .store.redis import RedisStore, connect
+from .store.redis import RedisBackend, connect
 
 
 class CliError(Exception):
@@ -49,7 +49,7 @@ async def _socket_alive(url: str, settings: Settings) -> bool:
 
 
 @asynccontextmanager
-async def open_store(settings: Settings) -> AsyncIterator[RedisStore]:
+async def open_store(settings: Settings) -> AsyncIterator[RedisBackend]:
     """The configured store; without a URL the embedded one (reused if a server runs it)."""
     embedded = None
     url = settings.redis.url
@@ -59,7 +59,7 @@ async def open_store(settings: Settings) -> AsyncIterator[RedisStore]:
             url, embedded = embedded.url, None
         else:
             url = embedded.start()
-    store = RedisStore(
+    store = RedisBackend(
         connect(settings.redis, url),
         settings.redis.prefix,
         deadline=max(settings.server.request_timeout, 5.0),
@@ -91,9 +91,8 @@ async def apps_create(args: argparse.Namespace, settings: Settings) -> None:
         args.client_id or str(uuid.uuid4()), kind, args.name, hasher.hash(secret) if secret else ""
     )
     async with open_store(settings) as store:
-        if await store.get_client(client.client_id) is not None:
+        if not await store.clients.create(client):
             raise CliError(f"client {client.client_id} exists")
-        await store.save_client(client)
     data: dict[str, Any] = {"client_id": client.client_id, "kind": kind.value, "name": args.name}
     if secret:
         data["client_secret"] = secret
@@ -105,7 +104,7 @@ async def apps_create(args: argparse.Namespace, settings: Settings) -> None:
 
 async def apps_list(args: argparse.Namespace, settings: Settings) -> None:
     async with open_store(settings) as store:
-        clients = await store.list_clients()
+        clients = await store.clients.list()
     rows = [
         {"client_id": c.client_id, "kind": c.kind.value, "name": c.name, "has_secret": c.has_secret}
         for c in clients
@@ -125,12 +124,8 @@ async def apps_rotate_secret(args: argparse.Namespace, settings: Settings) -> No
     hasher = SecretHasher(settings.hashing)
     secret = secrets.token_urlsafe(32)
     async with open_store(settings) as store:
-        client = await store.get_client(args.client_id)
-        if client is None:
+        if not await store.clients.set_secret(args.client_id, hasher.hash(secret)):
             raise CliError(f"no client {args.client_id}")
-        await store.save_client(
-            Client(client.client_id, client.kind, client.name, hasher.hash(secret))
-        )
     _out(
         args,
         {"client_id": args.client_id, "client_secret": secret},
@@ -140,16 +135,17 @@ async def apps_rotate_secret(args: argparse.Namespace, settings: Settings) -> No
 
 async def apps_delete(args: argparse.Namespace, settings: Settings) -> None:
     async with open_store(settings) as store:
-        found = await store.delete_client(args.client_id)
+        found = await store.clients.delete(args.client_id)
+        await store.sessions.end_all(Owner.client(args.client_id))
     if not found:
         raise CliError(f"no client {args.client_id}")
     _out(args, {"client_id": args.client_id, "deleted": True}, f"deleted {args.client_id}")
 
 
 # users --------------------------------------------------------------------------------------
-async def _user(store: RedisStore, email: str) -> User:
-    user_id = await store.get_user_id(email)
-    user = await store.get_user(user_id) if user_id else None
+async def _user(store: RedisBackend, email: str) -> User:
+    user_id = await store.users.find_id(email)
+    user = await store.users.get(user_id) if user_id else None
     if user is None:
         raise CliError(f"no user {email}")
     return user
@@ -161,7 +157,7 @@ async def users_create(args: argparse.Namespace, settings: Settings) -> None:
         str(uuid.uuid4()), args.email.strip().lower(), SecretHasher(settings.hashing).hash(password)
     )
     async with open_store(settings) as store:
-        if not await store.create_user(user):
+        if not await store.users.create(user):
             raise CliError(f"a user with email {args.email} exists")
     _out(
         args,
@@ -172,7 +168,7 @@ async def users_create(args: argparse.Namespace, settings: Settings) -> None:
 
 async def users_list(args: argparse.Namespace, settings: Settings) -> None:
     async with open_store(settings) as store:
-        users = await store.list_users()
+        users = await store.users.list()
     rows = [{"id": u.user_id, "email": u.email, "disabled": u.disabled} for u in users]
     text = "\n".join(
         f"{r['id']}  {r['email']}{'  (disabled)' if r['disabled'] else ''}" for r in rows
@@ -184,16 +180,16 @@ async def users_set_password(args: argparse.Namespace, settings: Settings) -> No
     password = _read_secret(args, "new password")
     async with open_store(settings) as store:
         user = await _user(store, args.email)
-        await store.update_user(user.user_id, pw=SecretHasher(settings.hashing).hash(password))
-        ended = await store.revoke_owner(Owner.user(user.user_id)) if args.logout else 0
+        await store.users.set_password(user.user_id, SecretHasher(settings.hashing).hash(password))
+        ended = await store.sessions.end_all(Owner.user(user.user_id)) if args.logout else 0
     _out(args, {"id": user.user_id, "sessions_ended": ended}, f"password set for {user.email}")
 
 
 async def users_disable(args: argparse.Namespace, settings: Settings) -> None:
     async with open_store(settings) as store:
         user = await _user(store, args.email)
-        await store.update_user(user.user_id, disabled="0" if args.enable else "1")
-        ended = 0 if args.enable else await store.revoke_owner(Owner.user(user.user_id))
+        await store.users.set_disabled(user.user_id, not args.enable)
+        ended = 0 if args.enable else await store.sessions.end_all(Owner.user(user.user_id))
     state = "enabled" if args.enable else "disabled"
     _out(
         args,
@@ -205,12 +201,13 @@ async def users_disable(args: argparse.Namespace, settings: Settings) -> None:
 async def users_delete(args: argparse.Namespace, settings: Settings) -> None:
     async with open_store(settings) as store:
         user = await _user(store, args.email)
-        await store.delete_user(user)
+        await store.sessions.end_all(Owner.user(user.user_id))
+        await store.users.delete(user)
     _out(args, {"id": user.user_id, "deleted": True}, f"deleted {user.email}")
 
 
 # sessions -----------------------------------------------------------------------------------
-async def _owner(args: argparse.Namespace, store: RedisStore) -> Owner:
+async def _owner(args: argparse.Namespace, store: RedisBackend) -> Owner:
     if args.user:
         return Owner.user((await _user(store, args.user)).user_id)
     if args.client:
@@ -220,7 +217,17 @@ async def _owner(args: argparse.Namespace, store: RedisStore) -> Owner:
 
 async def sessions_list(args: argparse.Namespace, settings: Settings) -> None:
     async with open_store(settings) as store:
-        rows = await store.list_sessions(await _owner(args, store))
+        sessions = await store.sessions.list(await _owner(args, store))
+    rows = [
+        {
+            "session_id": str(s.ref),
+            "client_id": s.client_id,
+            "scope": s.scope,
+            "absolute_expiry_ms": s.absolute_expiry_ms,
+            "idle_ttl_ms": s.idle_ttl_ms,
+        }
+        for s in sessions
+    ]
     text = (
         "\n".join(f"{r['session_id']}  client {r['client_id']}  scope {r['scope']}" for r in rows)
         or "no sessions"
@@ -234,9 +241,9 @@ async def sessions_revoke(args: argparse.Namespace, settings: Settings) -> None:
             ref = SessionRef.parse(args.session_id, any_session_id=True)
             if ref is None:
                 raise CliError("a session id looks like u-<user id>.<id> or c-<client id>.<id>")
-            ended = int(await store.revoke_one(*ref))
+            ended = int(await store.sessions.end(ref))
         else:
-            ended = await store.revoke_owner(await _owner(args, store))
+            ended = await store.sessions.end_all(await _owner(args, store))
     _out(args, {"sessions_ended": ended}, f"{ended} session(s) ended")
 
 

@@ -15,18 +15,18 @@ from typing import Any
 
 from .crypto.hashing import SecretHasher
 from .models import Client, ClientKind, User
-from .store.redis import RedisStore
+from .store.redis import RedisBackend
 
 DEMO_EMAIL = "demo@example.com"
 
 
 async def ensure_demo_data(
-    store: RedisStore, hasher: SecretHasher, state_dir: str
+    store: RedisBackend, hasher: SecretHasher, state_dir: str
 ) -> dict[str, Any]:
     path = Path(state_dir) / "demo.json"
     if path.exists():
         demo: dict[str, Any] = json.loads(path.read_text())
-        if await store.get_client(demo["marketplace_client_id"]) is not None:
+        if await store.clients.get(demo["marketplace_client_id"]) is not None:
             return demo
     demo = {
         "marketplace_client_id": str(uuid.uuid4()),
@@ -36,7 +36,7 @@ async def ensure_demo_data(
         "user_email": DEMO_EMAIL,
         "user_password": secrets.token_urlsafe(12),
     }
-    await store.save_client(
+    await store.clients.save(
         Client(
             demo["marketplace_client_id"],
             ClientKind.MARKETPLACE,
@@ -44,7 +44,7 @@ async def ensure_demo_data(
             hasher.hash(demo["marketplace_client_secret"]),
         )
     )
-    await store.save_client(
+    await store.clients.save(
         Client(
             demo["integration_client_id"],
             ClientKind.INTEGRATION,
@@ -52,11 +52,11 @@ async def ensure_demo_data(
             hasher.hash(demo["integration_client_secret"]),
         )
     )
-    existing = await store.get_user_id(DEMO_EMAIL)
+    existing = await store.users.find_id(DEMO_EMAIL)
     if existing:
-        await store.update_user(existing, pw=hasher.hash(demo["user_password"]))
+        await store.users.set_password(existing, hasher.hash(demo["user_password"]))
     else:
-        await store.create_user(
+        await store.users.create(
             User(str(uuid.uuid4()), DEMO_EMAIL, hasher.hash(demo["user_password"]))
         )
     Path(state_dir).mkdir(parents=True, exist_ok=True)

@@ -4,9 +4,9 @@ Every series is per process. With ``serve --workers N`` each worker keeps its ow
 a scrape of the shared port reaches one worker at random, so run one worker per pod (the
 Kubernetes manifests do) and scrape every pod. Label values are bounded: endpoint is one of
 three names, grant and client_kind come from fixed tables (``none`` before they are known),
-outcome is ``ok`` or an OAuth error code, op is a RedisStore operation name. The session
-counters follow the events the grants report (``oauth/outcomes.py``); the request counters
-read the typed request context.
+outcome is ``ok`` or an OAuth error code, op is a store operation name. The session counters
+follow the events the grants report (``oauth/outcomes.py``); the request counters read the
+typed request context.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from prometheus_client.registry import Collector
 from .context import RequestContext
 from .crypto.hashing import SecretHasher
 from .oauth.outcomes import SessionEvent
-from .store.redis import RedisStore
 
 REQUEST_BUCKETS = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5,
@@ -53,7 +52,7 @@ class _HasherCollector(Collector):
 
 
 class Metrics:
-    """The service's metrics; ``bind`` hooks them into a store and a hasher."""
+    """The service's metrics: a store observer, a session-event subscriber, a request observer."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -110,14 +109,6 @@ class Metrics:
         self._redis_children: dict[str, Any] = {}
         self._redis_error_children: dict[str, Any] = {}
 
-    def bind(self, store: RedisStore, hasher: SecretHasher) -> None:
-        self.bind_store(store)
-        self.bind_hasher(hasher)
-
-    def bind_store(self, store: RedisStore) -> None:
-        store.on_error = self.redis_error
-        store.on_latency = self.redis_latency
-
     def bind_hasher(self, hasher: SecretHasher) -> None:
         hasher.on_wait = self.argon2_wait.observe
         self.registry.register(_HasherCollector(hasher))
@@ -139,13 +130,13 @@ class Metrics:
             hist = self._duration_children[dkey] = self.duration.labels(*dkey)
         hist.observe(latency)
 
-    def redis_error(self, op: str) -> None:
+    def store_error(self, op: str) -> None:
         child = self._redis_error_children.get(op)
         if child is None:
             child = self._redis_error_children[op] = self.redis_errors.labels(op)
         child.inc()
 
-    def redis_latency(self, op: str, seconds: float) -> None:
+    def store_latency(self, op: str, seconds: float) -> None:
         child = self._redis_children.get(op)
         if child is None:
             child = self._redis_children[op] = self.redis_duration.labels(op)

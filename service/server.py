@@ -40,9 +40,9 @@ def _install_uvloop() -> None:
 async def _prepare_demo(settings: Settings) -> dict[str, Any]:
     from .crypto.hashing import SecretHasher
     from .demo import ensure_demo_data
-    from .store.redis import RedisStore, connect
+    from .store.redis import RedisBackend, connect
 
-    store = RedisStore(connect(settings.redis), settings.redis.prefix, deadline=5.0)
+    store = RedisBackend(connect(settings.redis), settings.redis.prefix, deadline=5.0)
     hasher = SecretHasher(settings.hashing)
     try:
         return await ensure_demo_data(store, hasher, settings.redis.embedded_dir)

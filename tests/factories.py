@@ -1,15 +1,17 @@
-"""Plain factory functions for tests: clients, users and auth headers."""
+"""Plain factory functions for tests: clients, users, auth headers, the app's backend."""
 
 from __future__ import annotations
 
 import base64
 import uuid
+from typing import Any
 from urllib.parse import quote_plus
 
 from argon2 import PasswordHasher
 
+from service.app import BACKEND
 from service.models import Client, ClientKind, User
-from service.store.redis import RedisStore
+from service.store.redis import RedisBackend
 
 # The cheap parameters of config/test.toml, so hashes made here verify fast.
 _PH = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=32, salt_len=16)
@@ -20,7 +22,7 @@ def hash_secret(secret: str) -> str:
 
 
 async def make_client(
-    store: RedisStore,
+    store: RedisBackend,
     *,
     kind: str = "marketplace",
     secret: str | None = None,
@@ -33,18 +35,23 @@ async def make_client(
         name,
         hash_secret(secret) if secret else "",
     )
-    await store.save_client(client)
+    await store.clients.save(client)
     return client
 
 
 async def make_user(
-    store: RedisStore, *, email: str | None = None, password: str = "correct horse"
+    store: RedisBackend, *, email: str | None = None, password: str = "correct horse"
 ) -> User:
     user = User(
         str(uuid.uuid4()), email or f"{uuid.uuid4().hex[:8]}@example.com", hash_secret(password)
     )
-    assert await store.create_user(user)
+    assert await store.users.create(user)
     return user
+
+
+def store_of(client: Any) -> RedisBackend:
+    """The Redis backend behind an app's test client (for arranging data)."""
+    return client.server.app[BACKEND]
 
 
 def basic_auth(client_id: str, secret: str) -> str:

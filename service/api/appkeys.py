@@ -8,7 +8,9 @@ from aiohttp import web
 
 from ..oauth.services import Services
 from ..settings import Settings
+from ..store.protocols import Health
 
 SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", Services)
+HEALTH = web.AppKey("health", Health)
 STATE = web.AppKey("state", dict[str, Any])

@@ -12,7 +12,7 @@ from ..errors import ErrorCode, OAuthError, StoreUnavailable
 from ..oauth.introspection import introspect
 from ..oauth.revocation import revoke
 from ..oauth.token_endpoint import issue_token
-from .appkeys import SERVICES, SETTINGS, STATE
+from .appkeys import HEALTH, SERVICES, SETTINGS, STATE
 from .parsing import parse_request
 from .responses import json_response
 
@@ -97,7 +97,7 @@ async def readyz(request: web.Request) -> web.Response:
     now = time.monotonic()
     if now - state.get("ready_checked", 0.0) > READY_CACHE_SECONDS:
         try:
-            state["ready"] = await request.app[SERVICES].store.ping()
+            state["ready"] = await request.app[HEALTH].ping()
         except StoreUnavailable:
             state["ready"] = False
         state["ready_checked"] = now

@@ -1,4 +1,4 @@
-"""The client directory: an in-process cache in front of the store, and secret checks.
+"""The client directory: clients as the token endpoint sees them, cached briefly, secrets checked.
 
 Verifying argon2 on every integration request would be a denial-of-service surface, so a
 successful verification is remembered for ``secret_ttl`` seconds under a digest of
@@ -19,7 +19,7 @@ from ..crypto.hashing import SecretHasher
 from ..errors import StoreUnavailable
 from ..models import Client
 from ..settings import CacheSettings
-from ..store.redis import RedisStore
+from ..store.protocols import ClientStore
 
 MAX_ENTRIES = 10_000
 FAILURE_WINDOW = 60.0
@@ -78,7 +78,7 @@ class ClientDirectory:
 
     def __init__(
         self,
-        store: RedisStore,
+        store: ClientStore,
         hasher: SecretHasher,
         settings: CacheSettings,
         clock: Callable[[], float] = time.monotonic,
@@ -95,7 +95,7 @@ class ClientDirectory:
         if cached is not None:
             return cached if isinstance(cached, Client) else None
         try:
-            client = await self.store.get_client(client_id)
+            client = await self.store.get(client_id)
         except StoreUnavailable:
             stale = self._clients.get(client_id, stale=True) if stale_ok else None
             if isinstance(stale, Client):

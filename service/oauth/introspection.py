@@ -24,25 +24,23 @@ async def introspect(req: TokenRequest, services: Services) -> dict[str, Any]:
     if token is None:
         raise OAuthError(ErrorCode.INVALID_REQUEST, "The token parameter is required.")
     client = await authenticate_caller(req.credentials, services, req.source)
-    store = services.store
 
     refresh = RefreshToken.parse(token)
     if refresh is not None:
-        found = await store.inspect_refresh(refresh.owner, refresh.sid, refresh.digest)
-        if found is None or found[0] != client.client_id:
+        found = await services.sessions.inspect(refresh.ref, refresh.digest)
+        if found is None or found.client_id != client.client_id:
             return INACTIVE
-        cid, scope, ttl_ms, expiry_ms = found
-        created_ms = expiry_ms - services.settings.tokens.refresh_max_ttl * 1000
+        created_ms = found.expiry_ms - services.settings.tokens.refresh_max_ttl * 1000
         now = services.clock()
         return {
             "active": True,
             "token_type": "refresh_token",
-            "client_id": cid,
-            "scope": scope,
+            "client_id": found.client_id,
+            "scope": found.scope,
             "sub": refresh.owner.id,
             "sid": refresh.session_ref,
             "iat": created_ms // 1000,
-            "exp": int(now + ttl_ms / 1000),
+            "exp": int(now + found.ttl_ms / 1000),
             "iss": services.jwt.issuer,
         }
 
@@ -54,10 +52,12 @@ async def introspect(req: TokenRequest, services: Services) -> dict[str, Any]:
         return INACTIVE
     ref = SessionRef.parse(claims.get("sid"))
     if ref is not None:
-        alive = await store.check_session(ref[0], ref[1], claims["jti"])
-        if alive is None or alive[0] != client.client_id:
+        alive = await services.sessions.check(ref, claims["jti"])
+        if alive is None or alive.client_id != client.client_id:
             return INACTIVE
-    elif claims.get("sid") is not None or await store.is_revoked(None, claims["jti"]):
+    elif claims.get("sid") is not None or await services.revocations.is_revoked(
+        None, claims["jti"]
+    ):
         return INACTIVE
     body = {k: claims[k] for k in ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti")}
     if "sid" in claims:

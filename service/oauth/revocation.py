@@ -49,8 +49,8 @@ async def revoke(req: TokenRequest, services: Services) -> bool:
 
     refresh = RefreshToken.parse(token)
     if refresh is not None:
-        done = await services.store.revoke_session(
-            refresh.owner, refresh.sid, refresh.digest, client_id
+        done = await services.sessions.revoke(
+            refresh.ref, digest=refresh.digest, client_id=client_id
         )
         if done:
             services.outcomes.report(SessionEvent.REVOKED)
@@ -67,6 +67,7 @@ async def revoke(req: TokenRequest, services: Services) -> bool:
     remaining_ms = int((claims["exp"] - services.clock()) * 1000)
     if remaining_ms <= 0:
         return False
-    await services.store.revoke_access_token(ref[0] if ref else None, claims["jti"], remaining_ms)
+    owner = ref.owner if ref is not None else None
+    await services.revocations.revoke(owner, claims["jti"], remaining_ms)
     log.info("access_token.revoked", jti=claims["jti"], client_id=client_id)
     return True

@@ -1,4 +1,7 @@
-"""Services: what the OAuth layer needs, wired once by the composition root."""
+"""Services: what the OAuth layer needs, wired once by the composition root.
+
+The stores are the Protocols of ``store/protocols.py``: the OAuth layer never sees Redis.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from ..crypto.hashing import SecretHasher
 from ..crypto.jwt import JwtCodec
-from ..settings import Settings
-from ..store.redis import RedisStore
+from ..settings import Settings, TokenSettings
+from ..store.protocols import LoginThrottle, RevocationStore, SessionStore, UserStore
+from ..store.records import SessionLimits
 from .clients import ClientDirectory
 from .outcomes import Outcomes
 
@@ -18,13 +22,30 @@ if TYPE_CHECKING:
     from .grants.base import Grant
 
 
+def session_limits(tokens: TokenSettings) -> SessionLimits:
+    """The session lifetimes of the token settings, in the store's units."""
+    return SessionLimits(
+        idle_ms=tokens.refresh_idle_ttl * 1000,
+        max_ms=tokens.refresh_max_ttl * 1000,
+        grace_ms=tokens.refresh_grace * 1000,
+        cap=tokens.max_sessions,
+    )
+
+
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    store: RedisStore
+    sessions: SessionStore
+    users: UserStore
+    revocations: RevocationStore
+    throttle: LoginThrottle
     hasher: SecretHasher
     jwt: JwtCodec
     clients: ClientDirectory
     grants: Mapping[str, Grant]
     outcomes: Outcomes = field(default_factory=Outcomes)
     clock: Callable[[], float] = field(default=time.time)
+    limits: SessionLimits = field(init=False)  # from settings.tokens, computed once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "limits", session_limits(self.settings.tokens))

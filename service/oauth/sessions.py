@@ -13,21 +13,19 @@ from .tokens import RefreshToken, mint_access_token
 async def open_session(
     services: Services, *, owner: Owner, client_id: str, scope: str
 ) -> TokenResponse:
-    """Store a new session (one Lua call) and answer with its first token pair."""
+    """Store a new session (one store step) and answer with its first token pair."""
     tokens = services.settings.tokens
     refresh = RefreshToken.new(owner)
-    await services.store.create_session(
-        refresh.owner,
-        refresh.sid,
-        client_id,
-        scope,
-        refresh.digest,
-        idle_ms=tokens.refresh_idle_ttl * 1000,
-        max_ms=tokens.refresh_max_ttl * 1000,
-        cap=tokens.max_sessions,
+    await services.sessions.create(
+        refresh.ref,
+        client_id=client_id,
+        scope=scope,
+        digest=refresh.digest,
+        limits=services.limits,
     )
     services.outcomes.report(SessionEvent.CREATED)
-    context.annotate(session=refresh.session_ref)
+    session_ref = refresh.session_ref
+    context.annotate(session=session_ref)
     access = mint_access_token(
         services.jwt,
         sub=owner.id,
@@ -35,6 +33,6 @@ async def open_session(
         scope=scope,
         ttl=tokens.access_ttl,
         now=services.clock(),
-        session_ref=refresh.session_ref,
+        session_ref=session_ref,
     )
     return TokenResponse(access, tokens.access_ttl, scope, refresh_token=refresh.value)

@@ -37,10 +37,11 @@ from urllib.parse import urlencode
 
 from service.crypto.hashing import SecretHasher
 from service.models import Client, ClientKind, User
+from service.oauth.services import session_limits
 from service.oauth.tokens import RefreshToken
 from service.owners import Owner
 from service.settings import HashingSettings, RedisSettings, TokenSettings
-from service.store.redis import RedisStore, connect
+from service.store.redis import RedisBackend, connect
 from tests.redis_proc import RedisProcess, free_port
 
 HERE = Path(__file__).resolve().parent
@@ -293,8 +294,8 @@ class System:
             stop_tree(self.server)
         self.redis.stop()
 
-    def store(self) -> RedisStore:
-        return RedisStore(connect(RedisSettings(url=self.redis.url)), "th:", deadline=30.0)
+    def store(self) -> RedisBackend:
+        return RedisBackend(connect(RedisSettings(url=self.redis.url)), "th:", deadline=30.0)
 
     async def _seed(self) -> None:
         hasher = SecretHasher(HashingSettings())  # production argon2id: m=19456, t=2, p=1
@@ -311,10 +312,10 @@ class System:
                 (s.integration, ClientKind.INTEGRATION, s.integration_secret),
             ):
                 secret_hash = hasher.hash(secret) if secret else ""
-                await store.save_client(Client(cid, kind, f"bench {kind.value}", secret_hash))
+                await store.clients.save(Client(cid, kind, f"bench {kind.value}", secret_hash))
             for email in (s.email, s.exchange_email):
                 user = User(str(uuid.uuid4()), email, hasher.hash(s.password))
-                assert await store.create_user(user)
+                assert await store.users.create(user)
         finally:
             await store.close()
             hasher.close()
@@ -329,15 +330,12 @@ class System:
             try:
                 for _ in range(count):
                     token = RefreshToken.new(Owner.user(str(uuid.uuid4())))
-                    await store.create_session(
-                        token.owner,
-                        token.sid,
-                        self.seed.public,
-                        "user",
-                        token.digest,
-                        idle_ms=tokens.refresh_idle_ttl * 1000,
-                        max_ms=tokens.refresh_max_ttl * 1000,
-                        cap=tokens.max_sessions,
+                    await store.sessions.create(
+                        token.ref,
+                        client_id=self.seed.public,
+                        scope="user",
+                        digest=token.digest,
+                        limits=session_limits(tokens),
                     )
                     out.append(token.value)
             finally:
@@ -663,7 +661,7 @@ class Bench:
         """100k create_session calls, pipelined, then one rotation each; keys removed after."""
         import redis as redis_sync
 
-        from service.store.redis import _lua
+        from service.store.redis.runner import lua as _lua
 
         n = self.cfg.sessions
         r = redis_sync.Redis(port=self.sys.redis.port)

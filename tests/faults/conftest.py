@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from service.store.redis import RedisStore, connect
+from service.store.redis import RedisBackend, connect
 
 from ..conftest import make_settings
 from ..factories import make_client, make_user
@@ -85,10 +85,10 @@ def heal(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
-async def store(fault_redis: RedisProcess) -> AsyncIterator[RedisStore]:
-    """The test's own RedisStore on the module's Redis (for seeding data)."""
+async def store(fault_redis: RedisProcess) -> AsyncIterator[RedisBackend]:
+    """The test's own RedisBackend on the module's Redis (for seeding data)."""
     settings = make_settings(redis={"url": fault_redis.url})
-    s = RedisStore(connect(settings.redis), settings.redis.prefix, deadline=5.0)
+    s = RedisBackend(connect(settings.redis), settings.redis.prefix, deadline=5.0)
     yield s
     await s.close()
 
@@ -175,7 +175,7 @@ class World:
 
 
 @pytest.fixture
-async def world(store: RedisStore) -> World:
+async def world(store: RedisBackend) -> World:
     app = await make_client(store, secret=CLIENT_SECRET)
     integ = await make_client(store, kind="integration", secret=CLIENT_SECRET)
     user = await make_user(store, email=f"{uuid.uuid4().hex[:10]}@example.com", password=PASSWORD)

@@ -23,7 +23,7 @@ from service.api import middlewares
 from service.app import create_app
 from service.log import configure_logging
 from service.settings import LogSettings
-from service.store.redis import RedisStore
+from service.store.redis import RedisBackend
 
 from ..conftest import make_settings
 from ..factories import basic_auth, make_client, make_user
@@ -96,7 +96,7 @@ async def recorder(service: ServiceProcess) -> AsyncIterator[Recorder]:
         yield Recorder(http)
 
 
-async def run_scenario(rec: Recorder, store: RedisStore, redis: RedisProcess) -> None:
+async def run_scenario(rec: Recorder, store: RedisBackend, redis: RedisProcess) -> None:
     """Every kind of traffic the service logs, each with a secret worth leaking."""
     app_secret = rec.secret("app-" + secrets.token_urlsafe(24))
     integ_secret = rec.secret("integ-" + secrets.token_urlsafe(24))
@@ -242,7 +242,7 @@ async def run_scenario(rec: Recorder, store: RedisStore, redis: RedisProcess) ->
 
 
 async def test_whole_scenario_logs_no_secret_and_one_event_per_grant(
-    recorder: Recorder, store: RedisStore, fault_redis: RedisProcess, service: ServiceProcess
+    recorder: Recorder, store: RedisBackend, fault_redis: RedisProcess, service: ServiceProcess
 ) -> None:
     """No password, secret, token or Authorization value appears in the log, in any encoding."""
     await run_scenario(recorder, store, fault_redis)
@@ -272,7 +272,7 @@ async def test_whole_scenario_logs_no_secret_and_one_event_per_grant(
 
 
 async def test_concurrent_requests_keep_their_own_log_context(
-    recorder: Recorder, store: RedisStore, service: ServiceProcess
+    recorder: Recorder, store: RedisBackend, service: ServiceProcess
 ) -> None:
     """Concurrent grants: each event carries its own request id, client id, grant and user."""
     expected: dict[str, dict[str, str]] = {}
@@ -311,7 +311,7 @@ async def test_concurrent_requests_keep_their_own_log_context(
 
 
 async def test_user_input_cannot_forge_a_log_line(
-    recorder: Recorder, store: RedisStore, service: ServiceProcess
+    recorder: Recorder, store: RedisBackend, service: ServiceProcess
 ) -> None:
     """A newline and JSON in a client id or username stay inside one escaped JSON value."""
     public = (await make_client(store)).client_id

@@ -14,7 +14,7 @@ import pytest
 from redis.exceptions import OutOfMemoryError
 
 from service.errors import StoreUnavailable
-from service.store.redis import RedisStore, connect
+from service.store.redis import RedisBackend, connect
 
 from ..conftest import make_settings
 from ..redis_proc import RedisProcess
@@ -154,7 +154,7 @@ async def test_refresh_that_timed_out_in_a_stall_ran_once_and_session_survives(
 
 
 async def test_replies_are_not_mixed_up_after_a_stall(
-    api: Api, world: World, store: RedisStore, fault_redis: RedisProcess
+    api: Api, world: World, store: RedisBackend, fault_redis: RedisProcess
 ) -> None:
     """Commands that timed out leave no stale reply: later calls get their own answers."""
     sessions = []
@@ -162,7 +162,7 @@ async def test_replies_are_not_mixed_up_after_a_stall(
         login = await api.login(world.app, world.email)
         sessions.append(login.body["refresh_token"])
     settings = make_settings(redis={"url": fault_redis.url})
-    mine = RedisStore(connect(settings.redis), settings.redis.prefix, deadline=2.0)
+    mine = RedisBackend(connect(settings.redis), settings.redis.prefix, deadline=2.0)
     try:
         emails = [f"mix-{i}@example.com" for i in range(10)]
         for i, email in enumerate(emails):
@@ -170,13 +170,13 @@ async def test_replies_are_not_mixed_up_after_a_stall(
         fault_redis.pause()
         try:
             stalled = await asyncio.gather(
-                *(mine.get_user_id(email) for email in emails),
+                *(mine.users.find_id(email) for email in emails),
                 *(api.refresh(world.app, token) for token in sessions),
                 return_exceptions=True,
             )
         finally:
             fault_redis.resume()
-        values = await asyncio.gather(*(mine.get_user_id(email) for email in emails))
+        values = await asyncio.gather(*(mine.users.find_id(email) for email in emails))
         after = await asyncio.gather(*(api.refresh(world.app, token) for token in sessions))
     finally:
         await mine.close()
@@ -192,7 +192,7 @@ async def test_replies_are_not_mixed_up_after_a_stall(
 
 
 async def test_kill_9_with_aof_loses_no_acknowledged_session(
-    api: Api, world: World, fault_redis: RedisProcess, store: RedisStore, service: ServiceProcess
+    api: Api, world: World, fault_redis: RedisProcess, store: RedisBackend, service: ServiceProcess
 ) -> None:
     """kill -9 mid-traffic, restart on the AOF: the last refresh token each session got works."""
     latest: dict[str, str] = {}
@@ -264,7 +264,7 @@ async def test_script_flush_reloads_scripts_without_an_error(
     )
 
 
-async def fill_memory(fault_redis: RedisProcess, store: RedisStore) -> int:
+async def fill_memory(fault_redis: RedisProcess, store: RedisBackend) -> int:
     """Set a tiny maxmemory (noeviction), write until Redis refuses, then keep it well over
     the limit (a small free elsewhere must not let a write through); the keys written."""
     used = int((await store.redis.info("memory"))["used_memory"])
@@ -282,7 +282,7 @@ async def fill_memory(fault_redis: RedisProcess, store: RedisStore) -> int:
 
 
 async def test_out_of_memory_answers_503_and_stores_nothing(
-    api: Api, world: World, fault_redis: RedisProcess, store: RedisStore
+    api: Api, world: World, fault_redis: RedisProcess, store: RedisBackend
 ) -> None:
     """maxmemory + noeviction: writing grants get 503 (never 200 unstored, never 500)."""
     _, refresh = await signed_in(api, world)

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from service.store.redis import RedisStore, connect
+from service.store.redis import RedisBackend, connect
 
 from ..conftest import make_settings
 from ..factories import basic_auth, make_client, make_user
@@ -79,7 +79,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServiceProc
 
 async def _seed(url: str) -> Seed:
     settings_ = make_settings(redis={"url": url})
-    store = RedisStore(connect(settings_.redis), settings_.redis.prefix, deadline=5.0)
+    store = RedisBackend(connect(settings_.redis), settings_.redis.prefix, deadline=5.0)
     try:
         public = await make_client(store)
         confidential = await make_client(store, secret=SECRET)

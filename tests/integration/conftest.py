@@ -1,4 +1,4 @@
-"""Integration tier: the real app (or RedisStore) against a real redis-server."""
+"""Integration tier: the real app (or its Redis backend) against a real redis-server."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from redis import asyncio as aioredis
 from service.api.appkeys import SERVICES
 from service.app import create_app
 from service.oauth.services import Services
-from service.store.redis import RedisStore, connect
+from service.store.redis import RedisBackend, connect
 
 from ..conftest import make_settings
 
@@ -49,9 +49,9 @@ async def raw(redis_url: str) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def store(redis_url: str) -> AsyncIterator[RedisStore]:
-    """A RedisStore on the real server (prefix th:)."""
+async def store(redis_url: str) -> AsyncIterator[RedisBackend]:
+    """The Redis backend on the real server (prefix th:)."""
     settings = make_settings(redis={"url": redis_url})
-    s = RedisStore(connect(settings.redis), settings.redis.prefix)
+    s = RedisBackend(connect(settings.redis), settings.redis.prefix)
     yield s
     await s.close()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ..factories import basic_auth, make_client, make_user
+from ..factories import basic_auth, make_client, make_user, store_of
 from ..flows import anonymous, integration_login, login, ok, post, refresh, revoke_sdk
-from .conftest import services_of
 
 pytestmark = pytest.mark.integration
 
@@ -17,7 +16,7 @@ SECRET = "a-client-secret-nobody-guesses"
 
 async def exercise(client):
     """Every kind of write: clients, user, sessions, rotation, revocations, failed logins."""
-    store = services_of(client).store
+    store = store_of(client)
     app = await make_client(store, secret=SECRET)
     integ = await make_client(store, kind="integration", secret=SECRET)
     user = await make_user(store, password=PASSWORD)

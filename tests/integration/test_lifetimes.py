@@ -6,9 +6,8 @@ import asyncio
 
 import pytest
 
-from ..factories import make_client, make_user
+from ..factories import make_client, make_user, store_of
 from ..flows import INVALID_GRANT, login, ok, refresh
-from .conftest import services_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -16,7 +15,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 async def test_idle_session_expires(make_app, raw):
     """A session unused for longer than refresh_idle_ttl is gone: invalid_grant."""
     client = await make_app(tokens={"refresh_idle_ttl": 1})
-    store = services_of(client).store
+    store = store_of(client)
     app, user = await make_client(store), await make_user(store, password="pw")
     token = (await ok(login(client, app.client_id, user.email, "pw")))["refresh_token"]
     await asyncio.sleep(1.1)
@@ -30,7 +29,7 @@ async def test_idle_session_expires(make_app, raw):
 async def test_rotation_never_extends_absolute_lifetime(make_app, raw):
     """Refreshing within the idle TTL keeps a session alive only until refresh_max_ttl."""
     client = await make_app(tokens={"refresh_idle_ttl": 1, "refresh_max_ttl": 2})
-    store = services_of(client).store
+    store = store_of(client)
     app, user = await make_client(store), await make_user(store, password="pw")
     token = (await ok(login(client, app.client_id, user.email, "pw")))["refresh_token"]
     key = (await raw.keys(store.keys.session_prefix(f"u-{user.user_id}") + "*"))[0]

@@ -9,11 +9,22 @@ import time
 import pytest
 
 from service.oauth.tokens import RefreshToken
-from service.store.redis import RedisStore
+from service.owners import Owner, SessionRef
+from service.store.records import (
+    REJECTED,
+    REUSED,
+    WIDER_SCOPE,
+    GraceReplay,
+    RefreshResult,
+    Rotated,
+    SessionLimits,
+)
+from service.store.redis import RedisBackend
 
 pytestmark = pytest.mark.integration
 
-OWNER = "u-0b6f1c2e-1111-4222-8333-944455556666"
+OWNER = Owner("u-0b6f1c2e-1111-4222-8333-944455556666")
+REF = SessionRef(OWNER, "A" * 22)
 IDLE_MS = 60_000
 MAX_MS = 600_000
 
@@ -23,7 +34,7 @@ def digest(text: str) -> bytes:
 
 
 async def create(
-    store: RedisStore,
+    store: RedisBackend,
     sid: str = "A" * 22,
     *,
     idle_ms: int = IDLE_MS,
@@ -31,13 +42,17 @@ async def create(
     cap: int = 100,
     token: str = "t0",
 ) -> int:
-    return await store.create_session(
-        OWNER, sid, "cid-1", "user", digest(token), idle_ms=idle_ms, max_ms=max_ms, cap=cap
+    return await store.sessions.create(
+        SessionRef(OWNER, sid),
+        client_id="cid-1",
+        scope="user",
+        digest=digest(token),
+        limits=SessionLimits(idle_ms=idle_ms, max_ms=max_ms, grace_ms=60_000, cap=cap),
     )
 
 
 async def rotate(
-    store: RedisStore,
+    store: RedisBackend,
     presented: str,
     new: str,
     *,
@@ -46,17 +61,15 @@ async def rotate(
     grace_ms: int = 60_000,
     idle_ms: int = IDLE_MS,
     scope: str = "",
-) -> list:
-    return await store.refresh_session(
-        OWNER,
-        sid,
-        digest(presented),
-        client_id,
-        digest(new),
-        b"w-" + new.encode(),
-        grace_ms=grace_ms,
-        idle_ms=idle_ms,
+) -> RefreshResult:
+    return await store.sessions.rotate(
+        SessionRef(OWNER, sid),
+        client_id=client_id,
+        presented=digest(presented),
+        successor=digest(new),
+        wrapped=b"w-" + new.encode(),
         scope=scope,
+        limits=SessionLimits(idle_ms=idle_ms, max_ms=MAX_MS, grace_ms=grace_ms, cap=100),
     )
 
 
@@ -103,13 +116,14 @@ async def test_create_session_drops_oldest_past_cap(store, raw):
 
 
 async def test_refresh_rotates_current_token(store, raw):
-    """The current token rotates: {1, scope, ttl}; cur/prev move on, and the wrapped successor
-    waits in the grace key, which expires with the grace window."""
+    """The current token rotates (Rotated: scope, ttl); cur/prev move on, and the wrapped
+    successor waits in the grace key, which expires with the grace window."""
     await create(store)
     result = await rotate(store, "t0", "t1")
     fields = await raw.hgetall(store.keys.session(OWNER, "A" * 22))
     grace = store.keys.grace(OWNER, "A" * 22)
-    assert result[0] == 1 and result[1] == b"user" and IDLE_MS - 1000 < result[2] <= IDLE_MS
+    assert isinstance(result, Rotated) and result.scope == "user"
+    assert IDLE_MS - 1000 < result.ttl_ms <= IDLE_MS
     assert fields == {
         b"cid": b"cid-1",
         b"scope": b"user",
@@ -121,42 +135,43 @@ async def test_refresh_rotates_current_token(store, raw):
 
 
 async def test_refresh_previous_token_in_grace_returns_current_wrap(store, raw):
-    """The previous token within grace answers {2, scope, ttl, wrap} and rotates nothing."""
+    """The previous token within grace answers GraceReplay(scope, ttl, wrap), rotates nothing."""
     await create(store)
     await rotate(store, "t0", "t1")
     result = await rotate(store, "t0", "t2")
     fields = await raw.hgetall(store.keys.session(OWNER, "A" * 22))
-    assert result[0] == 2 and result[1] == b"user" and result[3] == b"w-t1"
+    assert isinstance(result, GraceReplay)
+    assert result.scope == "user" and result.wrapped == b"w-t1"
     assert fields[b"cur"] == digest("t1")
 
 
 async def test_refresh_previous_token_after_grace_revokes_session(store, raw):
-    """The previous token after the grace window answers {3} and deletes the session."""
+    """The previous token after the grace window answers Reused and deletes the session."""
     await create(store)
     await rotate(store, "t0", "t1", grace_ms=0)
     result = await rotate(store, "t0", "t2")
-    assert result == [3]
+    assert result == REUSED
     assert not await raw.exists(store.keys.session(OWNER, "A" * 22))
     assert await raw.zscore(store.keys.index(OWNER), "A" * 22) is None
 
 
 async def test_refresh_unknown_foreign_or_missing_changes_nothing(store, raw):
-    """Unknown token, other client, or no session answer {0} and leave the session as it was."""
+    """Unknown token, other client, or no session answer Rejected; the session is unchanged."""
     await create(store)
     key = store.keys.session(OWNER, "A" * 22)
     before = await raw.hgetall(key)
     unknown = await rotate(store, "forged", "t1")
     foreign = await rotate(store, "t0", "t1", client_id="cid-2")
     missing = await rotate(store, "t0", "t1", sid="Z" * 22)
-    assert unknown == [0] and foreign == [0] and missing == [0]
+    assert unknown == REJECTED and foreign == REJECTED and missing == REJECTED
     assert await raw.hgetall(key) == before
 
 
 async def test_refresh_wider_scope_changes_nothing(store, raw):
-    """A scope wider than the session's answers {4}; the current token stays."""
+    """A scope wider than the session's answers WiderScope; the current token stays."""
     await create(store)
     result = await rotate(store, "t0", "t1", scope="user integ")
-    assert result == [4]
+    assert result == WIDER_SCOPE
     assert await raw.hget(store.keys.session(OWNER, "A" * 22), "cur") == digest("t0")
 
 
@@ -165,25 +180,25 @@ async def test_refresh_ttl_is_capped_by_absolute_expiry(store, raw):
     await create(store, idle_ms=3_000, max_ms=3_000)
     await asyncio.sleep(0.2)
     result = await rotate(store, "t0", "t1", idle_ms=3_000)
-    assert result[0] == 1 and result[2] < 2_900
-    assert await raw.pttl(store.keys.session(OWNER, "A" * 22)) <= result[2]
+    assert isinstance(result, Rotated) and result.ttl_ms < 2_900
+    assert await raw.pttl(store.keys.session(OWNER, "A" * 22)) <= result.ttl_ms
 
 
 async def test_refresh_session_missing_from_index_is_invalid(store, raw):
     """A session whose index entry was removed is dead for refresh."""
     await create(store)
     await raw.delete(store.keys.index(OWNER))
-    assert await rotate(store, "t0", "t1") == [0]
+    assert await rotate(store, "t0", "t1") == REJECTED
 
 
 async def test_revoke_session_needs_live_token_and_owner_client(store, raw):
     """revoke_session: a wrong token or client revokes nothing; the right one deletes both keys."""
     await create(store)
     await rotate(store, "t0", "t1")
-    wrong_token = await store.revoke_session(OWNER, "A" * 22, digest("nope"), "cid-1")
-    wrong_client = await store.revoke_session(OWNER, "A" * 22, digest("t1"), "cid-2")
+    wrong_token = await store.sessions.revoke(REF, digest=digest("nope"), client_id="cid-1")
+    wrong_client = await store.sessions.revoke(REF, digest=digest("t1"), client_id="cid-2")
     alive = await raw.exists(store.keys.session(OWNER, "A" * 22))
-    by_previous = await store.revoke_session(OWNER, "A" * 22, digest("t0"), "cid-1")
+    by_previous = await store.sessions.revoke(REF, digest=digest("t0"), client_id="cid-1")
     assert (wrong_token, wrong_client, alive, by_previous) == (False, False, 1, True)
     assert not await raw.exists(store.keys.session(OWNER, "A" * 22))
     assert await raw.zscore(store.keys.index(OWNER), "A" * 22) is None
@@ -192,20 +207,21 @@ async def test_revoke_session_needs_live_token_and_owner_client(store, raw):
 async def test_check_session_live_revoked_and_unindexed(store, raw):
     """check_session: live -> (cid, scope, ttl); revoked jti or missing index entry -> None."""
     await create(store)
-    live = await store.check_session(OWNER, "A" * 22, "jti-1")
-    await store.revoke_access_token(OWNER, "jti-1", 30_000)
-    revoked = await store.check_session(OWNER, "A" * 22, "jti-1")
-    other = await store.check_session(OWNER, "A" * 22, "jti-2")
+    live = await store.sessions.check(REF, "jti-1")
+    await store.revocations.revoke(OWNER, "jti-1", 30_000)
+    revoked = await store.sessions.check(REF, "jti-1")
+    other = await store.sessions.check(REF, "jti-2")
     await raw.zrem(store.keys.index(OWNER), "A" * 22)
-    unindexed = await store.check_session(OWNER, "A" * 22, "jti-2")
-    assert live is not None and live[:2] == ("cid-1", "user") and 0 < live[2] <= IDLE_MS
+    unindexed = await store.sessions.check(REF, "jti-2")
+    assert live is not None and (live.client_id, live.scope) == ("cid-1", "user")
+    assert 0 < live.ttl_ms <= IDLE_MS
     assert revoked is None and other is not None and unindexed is None
 
 
 async def test_revoked_access_token_key_ttl_is_remaining_life(store, raw):
     """The revoked-jti key expires with the token: TTL = its remaining life."""
-    await store.revoke_access_token(OWNER, "jti-1", 30_000)
-    await store.revoke_access_token(None, "jti-anon", 5_000)
+    await store.revocations.revoke(OWNER, "jti-1", 30_000)
+    await store.revocations.revoke(None, "jti-anon", 5_000)
     assert 29_000 < await raw.pttl(store.keys.revoked(OWNER, "jti-1")) <= 30_000
     assert 4_000 < await raw.pttl(store.keys.revoked(None, "jti-anon")) <= 5_000
 
@@ -215,11 +231,11 @@ async def test_inspect_refresh_current_previous_and_unknown(store, raw):
     await create(store)
     await rotate(store, "t0", "t1", grace_ms=60_000)
     before = await raw.hgetall(store.keys.session(OWNER, "A" * 22))
-    current = await store.inspect_refresh(OWNER, "A" * 22, digest("t1"))
-    previous = await store.inspect_refresh(OWNER, "A" * 22, digest("t0"))
-    unknown = await store.inspect_refresh(OWNER, "A" * 22, digest("x"))
-    assert current is not None and current[:2] == ("cid-1", "user")
-    assert previous is not None and previous[:2] == ("cid-1", "user")
+    current = await store.sessions.inspect(REF, digest("t1"))
+    previous = await store.sessions.inspect(REF, digest("t0"))
+    unknown = await store.sessions.inspect(REF, digest("x"))
+    assert current is not None and (current.client_id, current.scope) == ("cid-1", "user")
+    assert previous is not None and (previous.client_id, previous.scope) == ("cid-1", "user")
     assert unknown is None
     assert await raw.hgetall(store.keys.session(OWNER, "A" * 22)) == before
 
@@ -228,17 +244,17 @@ async def test_inspect_refresh_previous_after_grace_is_inactive(store):
     """The previous token after the grace window is inactive (and not revoked by inspecting)."""
     await create(store)
     await rotate(store, "t0", "t1", grace_ms=0)
-    assert await store.inspect_refresh(OWNER, "A" * 22, digest("t0")) is None
-    assert await store.inspect_refresh(OWNER, "A" * 22, digest("t1")) is not None
+    assert await store.sessions.inspect(REF, digest("t0")) is None
+    assert await store.sessions.inspect(REF, digest("t1")) is not None
 
 
 async def test_throttle_counters_have_window_ttl(store, raw):
     """Failure counters count up and expire after the window."""
     keys = [store.keys.failures_account("a@example.com"), store.keys.failures_source("10.0.0.1")]
-    await store.record_failure(keys, 900)
-    await store.record_failure(keys, 900)
-    counts = await store.failure_counts(keys)
-    assert [c for c, _ in counts] == [2, 2]
+    await store.throttle.record_failure("a@example.com", "10.0.0.1", 900)
+    await store.throttle.record_failure("a@example.com", "10.0.0.1", 900)
+    counts = await store.throttle.failures("a@example.com", "10.0.0.1")
+    assert [c.count for c in counts] == [2, 2]
     for key in keys:
         assert 890 < await raw.ttl(key) <= 900
 
@@ -246,31 +262,28 @@ async def test_throttle_counters_have_window_ttl(store, raw):
 async def test_real_refresh_token_round_trip_through_wrap(store):
     """A real RefreshToken's wrap, stored by the script, unwraps to the current token."""
     first = RefreshToken.new(OWNER, "A" * 22)
-    await store.create_session(
-        OWNER, first.sid, "cid-1", "user", first.digest, idle_ms=IDLE_MS, max_ms=MAX_MS, cap=10
+    limits = SessionLimits(idle_ms=IDLE_MS, max_ms=MAX_MS, grace_ms=60_000, cap=10)
+    await store.sessions.create(
+        first.ref, client_id="cid-1", scope="user", digest=first.digest, limits=limits
     )
     second = RefreshToken.new(OWNER, first.sid)
-    await store.refresh_session(
-        OWNER,
-        first.sid,
-        first.digest,
-        "cid-1",
-        second.digest,
-        first.wrap(second),
-        grace_ms=60_000,
-        idle_ms=IDLE_MS,
+    await store.sessions.rotate(
+        first.ref,
+        client_id="cid-1",
+        presented=first.digest,
+        successor=second.digest,
+        wrapped=first.wrap(second),
         scope="",
+        limits=limits,
     )
-    again = await store.refresh_session(
-        OWNER,
-        first.sid,
-        first.digest,
-        "cid-1",
-        b"x" * 32,
-        b"y" * 32,
-        grace_ms=60_000,
-        idle_ms=IDLE_MS,
+    again = await store.sessions.rotate(
+        first.ref,
+        client_id="cid-1",
+        presented=first.digest,
+        successor=b"x" * 32,
+        wrapped=b"y" * 32,
         scope="",
+        limits=limits,
     )
-    assert again[0] == 2
-    assert first.unwrap(bytes(again[3])).value == second.value
+    assert isinstance(again, GraceReplay)
+    assert first.unwrap(again.wrapped).value == second.value

@@ -8,7 +8,7 @@ import pytest
 
 from service.oauth.tokens import RefreshToken
 
-from ..factories import make_client, make_user
+from ..factories import make_client, make_user, store_of
 from ..flows import (
     INVALID_GRANT,
     INVALID_SUBJECT,
@@ -21,7 +21,6 @@ from ..flows import (
     refresh,
     revoke_sdk,
 )
-from .conftest import services_of
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +28,7 @@ SECRET = "app-secret-value"
 
 
 async def setup_user(client):
-    store = services_of(client).store
+    store = store_of(client)
     app = await make_client(store, secret=SECRET)
     user = await make_user(store, password="pw")
     return store, app, user
@@ -86,7 +85,7 @@ async def test_del_user_index_ends_all_user_sessions(client, redis_server):
 
 async def test_del_client_index_ends_all_integration_sessions(client, redis_server):
     """DEL <p>sessions:{c-<client id>} ends every session of an integration client."""
-    store = services_of(client).store
+    store = store_of(client)
     integ = await make_client(store, kind="integration", secret=SECRET)
     sessions = [await ok(integration_login(client, integ.client_id, SECRET)) for _ in range(2)]
 

@@ -8,15 +8,14 @@ import time
 
 import pytest
 
-from ..factories import make_client, make_user
+from ..factories import make_client, make_user, store_of
 from ..flows import INVALID_GRANT, login, ok, refresh, revoke_sdk
-from .conftest import services_of
 
 pytestmark = pytest.mark.integration
 
 
 async def setup_user(client):
-    store = services_of(client).store
+    store = store_of(client)
     app = await make_client(store)
     user = await make_user(store, password="pw")
     return store, app, user

@@ -15,12 +15,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 
-from service.api.appkeys import SERVICES
 from service.app import create_app
 from service.oauth.tokens import RefreshToken
 
 from ..conftest import make_settings
-from ..factories import make_client, make_user
+from ..factories import make_client, make_user, store_of
 from ..flows import (
     INVALID_GRANT,
     INVALID_SUBJECT,
@@ -73,7 +72,7 @@ async def no_redis_errors(http: TestClient) -> float:
 
 async def test_login_refresh_introspect_and_revoke_on_a_cluster(http: TestClient) -> None:
     """Password, refresh (with reuse detection), introspection and revocation all work."""
-    store = http.server.app[SERVICES].store
+    store = store_of(http)
     client = await make_client(store, secret=SECRET)
     user = await make_user(store, password="pw")
 
@@ -101,7 +100,7 @@ async def test_login_refresh_introspect_and_revoke_on_a_cluster(http: TestClient
 
 async def test_reused_refresh_token_revokes_the_session_on_a_cluster(http: TestClient) -> None:
     """A rotated token presented again (grace 0) ends the session, as on a single server."""
-    store = http.server.app[SERVICES].store
+    store = store_of(http)
     client = await make_client(store, secret=SECRET)
     user = await make_user(store, password="pw")
     first = (await login(http, client.client_id, user.email, "pw"))[1]
@@ -114,7 +113,7 @@ async def test_reused_refresh_token_revokes_the_session_on_a_cluster(http: TestC
 
 async def test_deleting_session_keys_ends_sessions_on_a_cluster(http: TestClient, raw: Any) -> None:
     """The runbook's key deletions (one session, then all of an owner's) take effect at once."""
-    store = http.server.app[SERVICES].store
+    store = store_of(http)
     client = await make_client(store, secret=SECRET)
     user = await make_user(store, password="pw")
     one = (await login(http, client.client_id, user.email, "pw"))[1]
@@ -146,38 +145,36 @@ async def test_listing_scans_every_master_and_delete_user_spans_slots(
     http: TestClient, raw: Any
 ) -> None:
     """Apps and users spread over the masters are all listed; deleting a user clears its keys."""
-    store = http.server.app[SERVICES].store
+    store = store_of(http)
     clients = [await make_client(store, client_id=f"app-{i:02d}") for i in range(12)]
     users = [await make_user(store) for _ in range(6)]
     sizes = [await raw.dbsize(target_nodes=node) for node in raw.get_primaries()]
 
-    listed_clients = [c.client_id for c in await store.list_clients()]
-    listed_users = {u.user_id for u in await store.list_users()}
-    await store.delete_user(users[0])
+    listed_clients = [c.client_id for c in await store.clients.list()]
+    listed_users = {u.user_id for u in await store.users.list()}
+    await store.users.delete(users[0])
 
     assert sum(1 for size in sizes if size > 0) >= 2
     assert listed_clients == sorted(c.client_id for c in clients)
     assert listed_users == {u.user_id for u in users}
-    assert await store.get_user(users[0].user_id) is None
-    assert await store.get_user_id(users[0].email) is None
+    assert await store.users.get(users[0].user_id) is None
+    assert await store.users.find_id(users[0].email) is None
     assert await no_redis_errors(http) == 0
 
 
 async def test_failed_logins_and_anonymous_tokens_on_a_cluster(http: TestClient) -> None:
     """Throttle counters (keys in several slots, one pipeline) and anonymous tokens work."""
-    store = http.server.app[SERVICES].store
+    store = store_of(http)
     client = await make_client(store)
     user = await make_user(store, password="pw")
 
     status, body = await login(http, client.client_id, user.email, "wrong")
-    counts = await store.failure_counts(
-        [store.keys.failures_account(user.email), store.keys.failures_source("127.0.0.1")]
-    )
+    counts = await store.throttle.failures(user.email, "127.0.0.1")
 
     assert (status, body) == (
         401,
         {**INVALID_GRANT, "error_description": "Invalid username or password."},
     )
-    assert [count for count, _ in counts] == [1, 1]
+    assert [c.count for c in counts] == [1, 1]
     assert (await anonymous(http, client.client_id))[0] == 200
     assert await no_redis_errors(http) == 0

@@ -11,7 +11,6 @@ import pytest
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from service.api.appkeys import SERVICES
 from service.app import create_app
 from service.crypto.hashing import SecretHasher
 from service.errors import Overloaded
@@ -19,7 +18,7 @@ from service.metrics import METRICS, Metrics
 from service.settings import HashingSettings
 
 from ..conftest import make_settings
-from ..factories import make_client, make_user
+from ..factories import make_client, make_user, store_of
 from ..flows import INVALID_GRANT, TOKEN, UNAVAILABLE, anonymous, login, post, refresh, revoke
 from ..redis_proc import free_port
 from .prom import metric_sum, parse_metrics
@@ -80,7 +79,7 @@ async def test_two_apps_in_one_process_keep_separate_registries(make_app: Factor
     """Each app counts its own requests: a second app in the process starts from zero."""
     first = await make_app()
     second = await make_app()
-    client = await make_client(first.server.app[SERVICES].store)
+    client = await make_client(store_of(first))
     await anonymous(first, client.client_id)
 
     samples_first = await scrape(first)
@@ -96,7 +95,7 @@ async def test_requests_are_counted_by_endpoint_grant_outcome_and_client_kind(
 ) -> None:
     """Each OAuth request adds one to its {endpoint, grant, outcome, client_kind} series."""
     http = await make_app()
-    store = http.server.app[SERVICES].store
+    store = store_of(http)
     client = await make_client(store)
     user = await make_user(store, password="pw-right")
 
@@ -156,7 +155,7 @@ async def test_requests_are_counted_by_endpoint_grant_outcome_and_client_kind(
 async def test_session_counters_follow_create_rotate_revoke_and_reuse(make_app: Factory) -> None:
     """Sessions created, rotated, revoked and reuse detections are each counted once."""
     http = await make_app(tokens={"refresh_grace": 0})
-    store = http.server.app[SERVICES].store
+    store = store_of(http)
     client = await make_client(store, secret="s3cret")
     user = await make_user(store, password="pw")
     first = (await login(http, client.client_id, user.email, "pw"))[1]
@@ -177,8 +176,8 @@ async def test_session_counters_follow_create_rotate_revoke_and_reuse(make_app: 
 async def test_redis_latency_is_observed_per_operation(make_app: Factory) -> None:
     """Successful store calls land in tokenhouse_redis_duration_seconds{op} and no error."""
     http = await make_app()
-    client = await make_client(http.server.app[SERVICES].store)
-    user = await make_user(http.server.app[SERVICES].store, password="pw")
+    client = await make_client(store_of(http))
+    user = await make_user(store_of(http), password="pw")
 
     assert (await login(http, client.client_id, user.email, "pw"))[0] == 200
     samples = await scrape(http)

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from service.crypto.jwt import generate_pem
-from service.store.redis import RedisStore, connect
+from service.store.redis import RedisBackend, connect
 
 from ..conftest import make_settings
 from ..factories import make_client, make_user
@@ -36,8 +36,8 @@ SECRET = "proc-secret"
 
 
 @pytest.fixture
-async def store(redis: RedisProcess) -> AsyncIterator[RedisStore]:
-    s = RedisStore(connect(make_settings(redis={"url": redis.url}).redis), "th:")
+async def store(redis: RedisProcess) -> AsyncIterator[RedisBackend]:
+    s = RedisBackend(connect(make_settings(redis={"url": redis.url}).redis), "th:")
     yield s
     await s.close()
 
@@ -97,7 +97,7 @@ async def scrape_workers(at: At, within: float = 30.0) -> dict[float, float]:
 
 
 async def test_two_workers_share_one_port_and_one_generated_key(
-    redis: RedisProcess, store: RedisStore, http: aiohttp.ClientSession, tmp_path: Path
+    redis: RedisProcess, store: RedisBackend, http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     """--workers 2: both workers answer, a token from either verifies on the other, rc 0."""
     server = ServiceProcess(tmp_path, redis.url, "--workers", "2").start()
@@ -122,7 +122,7 @@ async def test_two_workers_share_one_port_and_one_generated_key(
 
 
 async def test_session_revoked_on_one_server_is_dead_on_the_other(
-    pair: tuple[ServiceProcess, ServiceProcess], store: RedisStore, http: aiohttp.ClientSession
+    pair: tuple[ServiceProcess, ServiceProcess], store: RedisBackend, http: aiohttp.ClientSession
 ) -> None:
     """Revocation through A: B refuses the refresh token and the access token at once."""
     a, b = At(http, pair[0]), At(http, pair[1])
@@ -148,7 +148,7 @@ async def test_session_revoked_on_one_server_is_dead_on_the_other(
 
 
 async def test_refresh_rotated_on_one_server_continues_on_the_other(
-    pair: tuple[ServiceProcess, ServiceProcess], store: RedisStore, http: aiohttp.ClientSession
+    pair: tuple[ServiceProcess, ServiceProcess], store: RedisBackend, http: aiohttp.ClientSession
 ) -> None:
     """Rotation on A is seen by B: the new token works there, the old one gets the same new one."""
     a, b = At(http, pair[0]), At(http, pair[1])
@@ -174,7 +174,7 @@ async def jwks_kids(at: At) -> set[str]:
 
 
 async def test_signing_key_rotation_in_phases_across_two_servers(
-    redis: RedisProcess, store: RedisStore, http: aiohttp.ClientSession, tmp_path: Path
+    redis: RedisProcess, store: RedisBackend, http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     """Publish, then sign with, then retire a key on both servers: no token breaks early."""
     old_pem, new_pem = generate_pem("ES256"), generate_pem("ES256")

@@ -17,12 +17,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from service.api.appkeys import SERVICES
 from service.app import create_app
 from service.models import Client, User
 
 from ..conftest import make_settings
-from ..factories import make_client, make_user
+from ..factories import make_client, make_user, store_of
 from ..flows import UNAVAILABLE, introspect, login, ok, refresh
 from ..redis_proc import RedisProcess
 from .procs import SentinelSet
@@ -65,7 +64,7 @@ def replicate(sentinel: SentinelSet, within: float = 10.0) -> None:
 
 async def replicated_login(http: TestClient, sentinel: SentinelSet) -> tuple[Client, User, Any]:
     """A confidential client, a user and their login, replicated before any fault."""
-    store = http.server.app[SERVICES].store
+    store = store_of(http)
     client = await make_client(store, secret=SECRET)
     user = await make_user(store, password="pw")
     before = await ok(login(http, client.client_id, user.email, "pw"))

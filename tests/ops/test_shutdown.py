@@ -20,7 +20,8 @@ from argon2 import PasswordHasher
 from service.models import User
 from service.oauth.tokens import RefreshToken
 from service.owners import Owner
-from service.store.redis import RedisStore, connect
+from service.store.records import SessionLimits
+from service.store.redis import RedisBackend, connect
 
 from ..conftest import make_settings
 from ..factories import make_client
@@ -55,26 +56,23 @@ def server(redis: RedisProcess, tmp_path: Path) -> Iterator[ServiceProcess]:
 
 async def seed(redis_url: str) -> tuple[str, str, list[str]]:
     """A public client, a user whose hash has the server's cost, and refresh tokens."""
-    store = RedisStore(connect(make_settings(redis={"url": redis_url}).redis), "th:")
+    store = RedisBackend(connect(make_settings(redis={"url": redis_url}).redis), "th:")
     try:
         client = await make_client(store)
         ph = PasswordHasher(
             time_cost=TIME_COST, memory_cost=MEMORY_COST, parallelism=1, hash_len=32, salt_len=16
         )
         user = User("shutdown-user", "drain@example.com", ph.hash("pw-drain"))
-        await store.create_user(user)
+        await store.users.create(user)
         tokens = []
         for _ in range(REFRESH_GRANTS):
             token = RefreshToken.new(Owner.user(user.user_id))
-            await store.create_session(
-                token.owner,
-                token.sid,
-                client.client_id,
-                "user",
-                token.digest,
-                idle_ms=600_000,
-                max_ms=600_000,
-                cap=100,
+            await store.sessions.create(
+                token.ref,
+                client_id=client.client_id,
+                scope="user",
+                digest=token.digest,
+                limits=SessionLimits(idle_ms=600_000, max_ms=600_000, grace_ms=60_000, cap=100),
             )
             tokens.append(token.value)
         return client.client_id, user.email, tokens

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ..unit.conftest import client, fake_redis, make_client, services, settings
+from ..unit.conftest import client, fake_redis, make_client, services, settings, store
 
-__all__ = ["client", "fake_redis", "make_client", "services", "settings"]
+__all__ = ["client", "fake_redis", "make_client", "services", "settings", "store"]

@@ -29,9 +29,9 @@ def basic(raw: bytes, scheme: str = "Basic") -> dict[str, str]:
 
 
 @pytest.fixture
-async def odd_app(services: Any) -> Any:
+async def odd_app(services: Any, store: Any) -> Any:
     """A marketplace client whose id and secret hold ':', '+', '%', '/', spaces and non-ASCII."""
-    return await add_client(services.store, client_id=ODD_ID, secret=ODD_SECRET)
+    return await add_client(store, client_id=ODD_ID, secret=ODD_SECRET)
 
 
 async def test_basic_with_form_urlencoded_id_and_secret_is_accepted(client, odd_app):
@@ -50,9 +50,9 @@ async def test_basic_with_percent_20_spaces_is_accepted(client, odd_app):
     assert status == 200
 
 
-async def test_basic_secret_with_raw_colons_is_split_at_the_first_colon(client, services):
+async def test_basic_secret_with_raw_colons_is_split_at_the_first_colon(client, services, store):
     """An unencoded secret containing ':' is everything after the first colon."""
-    app = await add_client(services.store, secret="a:b:c")
+    app = await add_client(store, secret="a:b:c")
     status, _, _ = await post_form(client, ANON, headers=basic(f"{app.client_id}:a:b:c".encode()))
     assert status == 200
 
@@ -132,9 +132,11 @@ async def test_basic_and_body_secret_together_are_invalid_request(client, odd_ap
     assert body == invalid_request("Use one client authentication method, not two.")
 
 
-async def test_basic_and_a_different_body_client_id_are_invalid_request(client, services, odd_app):
+async def test_basic_and_a_different_body_client_id_are_invalid_request(
+    client, services, store, odd_app
+):
     """A body client_id that differs from the Basic id is refused."""
-    other = await add_client(services.store)
+    other = await add_client(store)
     status, body, _ = await post_form(
         client,
         {**ANON, "client_id": other.client_id},
@@ -166,9 +168,9 @@ async def test_client_with_secret_never_falls_back_to_anonymous_on_a_wrong_secre
     assert body == INVALID_CLIENT
 
 
-async def test_public_client_presented_with_a_secret_is_refused(client, services):
+async def test_public_client_presented_with_a_secret_is_refused(client, services, store):
     """A client without a secret presented with one ('undefined') is 401, not anonymous."""
-    app = await add_client(services.store)
+    app = await add_client(store)
     status, body, _ = await post_form(
         client, {**ANON, "client_id": app.client_id, "client_secret": "undefined"}
     )
@@ -177,9 +179,11 @@ async def test_public_client_presented_with_a_secret_is_refused(client, services
 
 
 @pytest.mark.parametrize("via_basic", [True, False], ids=["basic", "body"])
-async def test_unknown_client_and_wrong_secret_answer_identically(client, services, via_basic):
+async def test_unknown_client_and_wrong_secret_answer_identically(
+    client, services, store, via_basic
+):
     """Unknown client and wrong secret: same status, body and headers, same argon2 work."""
-    known = await add_client(services.store, kind="integration", secret="the-right-secret")
+    known = await add_client(store, kind="integration", secret="the-right-secret")
     recorder = VerifyRecorder(services.hasher)
 
     async def attempt(client_id: str) -> tuple[int, Any, dict[str, str], int]:

@@ -271,10 +271,10 @@ async def introspect(client: Any, app: Any, token: str, secret: str = SECRET) ->
 
 
 @pytest.fixture
-async def session(client: Any, services: Any) -> dict[str, Any]:
+async def session(client: Any, services: Any, store: Any) -> dict[str, Any]:
     """A marketplace app with a secret, a user, and that user's live login."""
-    app = await add_client(services.store, secret=SECRET)
-    user = await make_user(services.store, password=PASSWORD)
+    app = await add_client(store, secret=SECRET)
+    user = await make_user(store, password=PASSWORD)
     tokens = await login(client, app, user)
     header, claims = jwt_parts(tokens["access_token"])
     return {"app": app, "user": user, "tokens": tokens, "header": header, "claims": claims}
@@ -314,10 +314,10 @@ async def test_introspection_reports_every_attack_inactive(client, signing_key, 
     assert sorted(answers) == ATTACK_NAMES
 
 
-async def test_subject_from_a_deleted_session_is_rejected(client, services, session):
+async def test_subject_from_a_deleted_session_is_rejected(client, services, store, session):
     """A still-unexpired access token whose session key was deleted cannot be exchanged."""
     owner, _, sid = session["claims"]["sid"].rpartition(".")
-    assert await services.store.redis.delete(services.store.keys.session(owner, sid)) == 1
+    assert await store.redis.delete(store.keys.session(owner, sid)) == 1
     access = session["tokens"]["access_token"]
     assert await exchange(client, session["app"], access) == (401, BAD_SUBJECT)
     assert await introspect(client, session["app"], access) == (200, {"active": False})
@@ -334,9 +334,9 @@ async def test_subject_whose_jti_was_revoked_is_rejected(client, session):
     assert await introspect(client, session["app"], access) == (200, {"active": False})
 
 
-async def test_another_clients_user_token_is_rejected(client, services, session):
+async def test_another_clients_user_token_is_rejected(client, services, store, session):
     """Client B cannot exchange (or introspect) a user token issued to client A."""
-    other = await add_client(services.store, secret="other-secret")
+    other = await add_client(store, secret="other-secret")
     access = session["tokens"]["access_token"]
     assert await exchange(client, other, access, "other-secret") == (401, BAD_SUBJECT)
     assert await introspect(client, other, access, "other-secret") == (200, {"active": False})
@@ -351,9 +351,9 @@ async def test_anonymous_token_is_not_a_subject(client, session):
     assert await exchange(client, session["app"], anon["access_token"]) == (401, BAD_SUBJECT)
 
 
-async def test_integration_token_is_not_a_subject(client, services, session):
+async def test_integration_token_is_not_a_subject(client, services, store, session):
     """An integration client's access token is rejected as a subject."""
-    integ = await add_client(services.store, kind="integration", secret="integ-secret")
+    integ = await add_client(store, kind="integration", secret="integ-secret")
     status, body, _ = await post_form(
         client,
         {
@@ -380,10 +380,10 @@ async def test_refresh_token_is_not_a_subject(client, session):
 
 
 async def test_forged_subject_with_another_users_sid_is_rejected(
-    client, signing_key, services, session
+    client, signing_key, services, store, session
 ):
     """A token naming user X but carrying user Y's live session id is rejected (owner mismatch)."""
-    other = await make_user(services.store, password=PASSWORD)
+    other = await make_user(store, password=PASSWORD)
     other_tokens = await login(client, session["app"], other)
     _, other_claims = jwt_parts(other_tokens["access_token"])
     claims = {**session["claims"], "sid": other_claims["sid"]}

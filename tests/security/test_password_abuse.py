@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from service.api.appkeys import SERVICES
 
 from ..factories import make_client as add_client
-from ..factories import make_user
+from ..factories import make_user, store_of
 from .helpers import (
     BAD_LOGIN,
     TOO_MANY,
@@ -37,8 +37,8 @@ def login_form(client_id: str, username: str, password: str) -> dict[str, str]:
 
 async def app_and_user(test_client: Any) -> tuple[Any, Any, Any]:
     services = test_client.server.app[SERVICES]
-    app = await add_client(services.store)
-    user = await make_user(services.store, password=PASSWORD)
+    app = await add_client(store_of(test_client))
+    user = await make_user(store_of(test_client), password=PASSWORD)
     return services, app, user
 
 
@@ -75,10 +75,10 @@ async def test_account_throttle_applies_identically_to_existing_and_unknown_acco
     retry_after(resp_u, 900)
     assert set(stable_headers(resp_k)) == set(stable_headers(resp_u))
     assert recorder.calls == []
-    keys = [k async for k in services.store.redis.scan_iter("th:fail:acct:*")]
+    keys = [k async for k in store_of(client).redis.scan_iter("th:fail:acct:*")]
     assert len(keys) == 2
     for key in keys:
-        assert 0 < await services.store.redis.ttl(key) <= 900
+        assert 0 < await store_of(client).redis.ttl(key) <= 900
 
 
 async def test_case_and_spaces_do_not_dodge_the_account_throttle(make_client):
@@ -127,7 +127,7 @@ async def test_spoofed_forwarded_for_is_ignored_without_proxy_hops(make_client):
         headers={"X-Forwarded-For": "198.51.100.99"},
     )
     assert (status, body) == (429, TOO_MANY)
-    keys = [k async for k in services.store.redis.scan_iter("th:fail:src:*")]
+    keys = [k async for k in store_of(client).redis.scan_iter("th:fail:src:*")]
     assert keys == [b"th:fail:src:127.0.0.1"]
 
 
@@ -154,14 +154,14 @@ async def test_with_one_proxy_hop_the_rightmost_forwarded_address_is_the_source(
 
     assert blocked[:2] == (429, TOO_MANY)
     assert other[0] == 200
-    keys = sorted([k async for k in services.store.redis.scan_iter("th:fail:src:*")])
+    keys = sorted([k async for k in store_of(client).redis.scan_iter("th:fail:src:*")])
     assert keys == [b"th:fail:src:203.0.113.7"]
 
 
-async def test_unknown_user_is_verified_against_the_dummy_hash(client, services):
+async def test_unknown_user_is_verified_against_the_dummy_hash(client, services, store):
     """An unknown username costs one argon2 verification of the dummy hash, like a real user."""
-    app = await add_client(services.store)
-    user = await make_user(services.store, password=PASSWORD)
+    app = await add_client(store)
+    user = await make_user(store, password=PASSWORD)
     recorder = VerifyRecorder(services.hasher)
 
     unknown = await post_form(client, login_form(app.client_id, "ghost@example.com", PASSWORD))
@@ -172,11 +172,11 @@ async def test_unknown_user_is_verified_against_the_dummy_hash(client, services)
     assert recorder.calls == [services.hasher.dummy_hash, user.password_hash]
 
 
-async def test_disabled_user_answers_like_a_wrong_password(client, services):
+async def test_disabled_user_answers_like_a_wrong_password(client, services, store):
     """A disabled user with the right password gets the same 401 as a wrong password."""
-    app = await add_client(services.store)
-    user = await make_user(services.store, password=PASSWORD)
-    await services.store.update_user(user.user_id, disabled="1")
+    app = await add_client(store)
+    user = await make_user(store, password=PASSWORD)
+    await store.users.set_disabled(user.user_id, True)
     status, body, _ = await post_form(client, login_form(app.client_id, user.email, PASSWORD))
     assert (status, body) == (401, BAD_LOGIN)
 
@@ -190,7 +190,7 @@ async def test_login_rehashes_a_password_hashed_with_old_parameters(make_client)
     status, _, _ = await post_form(client, login_form(app.client_id, user.email, PASSWORD))
 
     assert status == 200
-    stored = (await services.store.get_user(user.user_id)).password_hash
+    stored = (await store_of(client).users.get(user.user_id)).password_hash
     assert "m=16,t=2,p=1" in stored
     assert PasswordHasher().verify(stored, PASSWORD)
 
@@ -200,7 +200,7 @@ async def test_failed_login_does_not_rehash(make_client):
     client = await make_client(hashing={"time_cost": 2, "memory_cost": 16, "parallelism": 1})
     services, app, user = await app_and_user(client)
     await fail_times(client, app.client_id, [user.email])
-    assert (await services.store.get_user(user.user_id)).password_hash == user.password_hash
+    assert (await store_of(client).users.get(user.user_id)).password_hash == user.password_hash
 
 
 async def wait_until(predicate: Any, what: str) -> None:

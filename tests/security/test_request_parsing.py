@@ -32,9 +32,9 @@ NOT_ALLOWED = {"error": "method_not_allowed", "error_description": "Method not a
 
 
 @pytest.fixture
-async def app_id(services: Any) -> str:
+async def app_id(services: Any, store: Any) -> str:
     """A public marketplace client: its anonymous client_credentials request is valid."""
-    return (await add_client(services.store)).client_id
+    return (await add_client(store)).client_id
 
 
 def valid(client_id: str) -> bytes:
@@ -302,9 +302,9 @@ async def test_client_id_in_query_string_is_ignored(client, app_id):
     assert body == invalid_request("The client_id parameter is required.")
 
 
-async def test_client_secret_in_query_string_is_ignored(client, services):
+async def test_client_secret_in_query_string_is_ignored(client, services, store):
     """A right client_secret in the query string does not authenticate an integration client."""
-    integ = await add_client(services.store, kind="integration", secret="integ-secret")
+    integ = await add_client(store, kind="integration", secret="integ-secret")
     status, body, resp = await post_raw(
         client,
         f"grant_type=client_credentials&client_id={integ.client_id}&scope=integ".encode(),

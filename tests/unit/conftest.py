@@ -13,8 +13,10 @@ from service.api.appkeys import SERVICES
 from service.app import create_app
 from service.oauth.services import Services
 from service.settings import Settings
+from service.store.redis import RedisBackend
 
 from ..conftest import make_settings
+from ..factories import store_of
 
 
 @pytest.fixture
@@ -49,3 +51,9 @@ async def client(make_client: AppFactory) -> TestClient:
 @pytest.fixture
 def services(client: TestClient) -> Services:
     return client.server.app[SERVICES]
+
+
+@pytest.fixture
+def store(client: TestClient) -> RedisBackend:
+    """The app's Redis backend, for arranging and inspecting data."""
+    return store_of(client)

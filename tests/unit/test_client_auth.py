@@ -10,7 +10,7 @@ import pytest
 from service.models import Client, ClientKind
 from service.oauth.clients import FAILURE_WINDOW, ClientDirectory, FailureLimiter
 
-from ..factories import basic_auth, hash_secret, make_user
+from ..factories import basic_auth, hash_secret, make_user, store_of
 from ..factories import make_client as new_app
 from ..security.helpers import VerifyRecorder
 from .support import (
@@ -29,9 +29,9 @@ def cc(client_id: str, **extra: str) -> dict[str, str]:
     return {"grant_type": "client_credentials", "client_id": client_id, **extra}
 
 
-async def test_unknown_client_and_wrong_secret_answer_identically(client, services):
+async def test_unknown_client_and_wrong_secret_answer_identically(client, services, store):
     """An unknown client_id and a wrong secret get the same status and body."""
-    app = await new_app(services.store, kind="integration", secret="right")
+    app = await new_app(store, kind="integration", secret="right")
 
     wrong = await token(client, cc(app.client_id, client_secret="wrong"))
     unknown = await token(client, cc("no-such-client", client_secret="wrong"))
@@ -58,9 +58,9 @@ async def test_missing_client_id_is_400(client):
 
 
 @pytest.mark.parametrize("has_secret", [False, True])
-async def test_client_secret_undefined_is_a_wrong_secret(client, services, has_secret):
+async def test_client_secret_undefined_is_a_wrong_secret(client, services, store, has_secret):
     """`client_secret=undefined` (an SDK built without a secret) is a wrong secret, never none."""
-    app = await new_app(services.store, secret="real" if has_secret else None)
+    app = await new_app(store, secret="real" if has_secret else None)
 
     status, body, _ = await token(client, cc(app.client_id, client_secret="undefined"))
 
@@ -68,9 +68,9 @@ async def test_client_secret_undefined_is_a_wrong_secret(client, services, has_s
     assert body == INVALID_CLIENT
 
 
-async def test_integration_client_without_secret_is_401(client, services):
+async def test_integration_client_without_secret_is_401(client, services, store):
     """An integration client must prove its secret for client_credentials."""
-    app = await new_app(services.store, kind="integration", secret="right")
+    app = await new_app(store, kind="integration", secret="right")
 
     status, body, _ = await token(client, cc(app.client_id, scope="integ"))
 
@@ -78,9 +78,9 @@ async def test_integration_client_without_secret_is_401(client, services):
     assert body == INVALID_CLIENT
 
 
-async def test_marketplace_client_without_secret_gets_anonymous_token(client, services):
+async def test_marketplace_client_without_secret_gets_anonymous_token(client, services, store):
     """A marketplace client_id alone may do anonymous client_credentials."""
-    app = await new_app(services.store)
+    app = await new_app(store)
 
     status, body, _ = await token(client, cc(app.client_id, scope="public-read"))
 
@@ -89,10 +89,10 @@ async def test_marketplace_client_without_secret_gets_anonymous_token(client, se
 
 
 async def test_marketplace_client_with_a_secret_is_never_anonymous_with_a_wrong_one(
-    client, services
+    client, services, store
 ):
     """A wrong secret does not fall back to anonymous treatment."""
-    app = await new_app(services.store, secret="right")
+    app = await new_app(store, secret="right")
 
     status, body, _ = await token(client, cc(app.client_id, client_secret="wrong"))
 
@@ -100,20 +100,20 @@ async def test_marketplace_client_with_a_secret_is_never_anonymous_with_a_wrong_
     assert body == INVALID_CLIENT
 
 
-async def test_right_secret_on_password_grant_is_accepted(client, services):
+async def test_right_secret_on_password_grant_is_accepted(client, services, store):
     """A generic OAuth library sending the client's secret on a password login succeeds."""
-    app = await new_app(services.store, secret="right")
-    user = await make_user(services.store)
+    app = await new_app(store, secret="right")
+    user = await make_user(store)
 
     body = await login(client, app, user, client_secret="right")
 
     assert body["scope"] == "user"
 
 
-async def test_wrong_secret_on_password_grant_is_401(client, services):
+async def test_wrong_secret_on_password_grant_is_401(client, services, store):
     """A presented secret must be right, even where the grant does not need one."""
-    app = await new_app(services.store, secret="right")
-    user = await make_user(services.store)
+    app = await new_app(store, secret="right")
+    user = await make_user(store)
 
     status, body, _ = await token(
         client,
@@ -130,9 +130,9 @@ async def test_wrong_secret_on_password_grant_is_401(client, services):
     assert body == INVALID_CLIENT
 
 
-async def test_secret_on_refresh_grant_must_be_right(client, services):
+async def test_secret_on_refresh_grant_must_be_right(client, services, store):
     """On refresh a right secret works, a wrong one is 401 invalid_client and consumes nothing."""
-    app = await new_app(services.store, kind="integration", secret="right")
+    app = await new_app(store, kind="integration", secret="right")
     session = await integ_login(client, app, "right")
 
     wrong = await refresh(client, app, session["refresh_token"], client_secret="wrong")
@@ -142,9 +142,9 @@ async def test_secret_on_refresh_grant_must_be_right(client, services):
     assert right[0] == 200 and right[1]["refresh_token"] != session["refresh_token"]
 
 
-async def test_secret_by_basic_on_refresh_grant(client, services):
+async def test_secret_by_basic_on_refresh_grant(client, services, store):
     """HTTP Basic works on the refresh grant too."""
-    app = await new_app(services.store, kind="integration", secret="right")
+    app = await new_app(store, kind="integration", secret="right")
     session = await integ_login(client, app, "right")
 
     status, body, _ = await token(
@@ -156,9 +156,9 @@ async def test_secret_by_basic_on_refresh_grant(client, services):
     assert status == 200, body
 
 
-async def test_verification_cache_misses_after_secret_rotation(services):
+async def test_verification_cache_misses_after_secret_rotation(services, store):
     """A cached successful verification is keyed by the stored hash: a rotated secret misses."""
-    directory = ClientDirectory(services.store, services.hasher, services.settings.cache)
+    directory = ClientDirectory(store.clients, services.hasher, services.settings.cache)
     old = Client("app-1", ClientKind.INTEGRATION, "app", hash_secret("old-secret"))
     rotated = Client("app-1", ClientKind.INTEGRATION, "app", hash_secret("new-secret"))
 
@@ -174,11 +174,11 @@ async def test_rotated_secret_stops_working_over_http(make_client):
     """After an operator rotates a secret, once the client record is re-read (cache.client_ttl,
     0 here) the old secret is 401, although it was cached as verified, and the new one works."""
     client = await make_client(cache={"client_ttl": 0})
-    services = services_of(client)
-    app = await new_app(services.store, kind="integration", secret="old-secret")
+    store = store_of(client)
+    app = await new_app(store, kind="integration", secret="old-secret")
     await integ_login(client, app, "old-secret")  # now cached as verified
 
-    await new_app(services.store, kind="integration", secret="new-secret", client_id=app.client_id)
+    await new_app(store, kind="integration", secret="new-secret", client_id=app.client_id)
 
     old = await token(client, cc(app.client_id, client_secret="old-secret"))
     assert (old[0], old[1]) == (401, INVALID_CLIENT)
@@ -212,7 +212,7 @@ async def test_failure_limiter_answers_429_while_argon2_is_busy(make_client):
     """Over cache.client_failures wrong secrets, while argon2 is saturated, the client id is
     answered 429 + Retry-After without waiting for a verification."""
     client = await make_client(cache={"client_failures": 3}, hashing={"max_concurrency": 1})
-    app = await new_app(services_of(client).store, kind="integration", secret="right")
+    app = await new_app(store_of(client), kind="integration", secret="right")
     statuses = [
         (await token(client, cc(app.client_id, client_secret="wrong")))[0] for _ in range(3)
     ]
@@ -229,7 +229,7 @@ async def test_failure_budget_does_not_lock_out_the_real_client_when_argon2_is_f
     """After a burst of wrong secrets, the right secret still works once argon2 has a free
     slot: a flood cannot keep the real client out after it ends."""
     client = await make_client(cache={"client_failures": 3})
-    app = await new_app(services_of(client).store, kind="integration", secret="right")
+    app = await new_app(store_of(client), kind="integration", secret="right")
     for _ in range(5):
         await token(client, cc(app.client_id, client_secret="wrong"))
 

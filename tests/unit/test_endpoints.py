@@ -11,8 +11,9 @@ from service.app import create_app
 
 from ..conftest import make_settings
 from ..factories import make_client as new_app
+from ..factories import store_of
 from ..flows import UNAVAILABLE
-from .support import EXCHANGE_URN, TOKEN, services_of, token
+from .support import EXCHANGE_URN, TOKEN, token
 
 
 async def test_jwks_lists_the_signing_key(client, signing_key):
@@ -25,9 +26,9 @@ async def test_jwks_lists_the_signing_key(client, signing_key):
     assert all("d" not in k and k["use"] == "sig" and k["alg"] == "ES256" for k in body["keys"])
 
 
-async def test_jwks_verifies_issued_tokens(client, services):
+async def test_jwks_verifies_issued_tokens(client, services, store):
     """A token the service issues names a kid that the JWKS lists."""
-    app = await new_app(services.store)
+    app = await new_app(store)
     _, body, _ = await token(
         client, {"grant_type": "client_credentials", "client_id": app.client_id}
     )
@@ -118,7 +119,7 @@ async def test_anonymous_tokens_survive_a_redis_outage(aiohttp_client, signing_k
     server = fakeredis.FakeServer()
     redis = fakeredis.aioredis.FakeRedis(server=server)
     client = await aiohttp_client(create_app(make_settings(), redis=redis, signing=signing_key))
-    app = await new_app(services_of(client).store)
+    app = await new_app(store_of(client))
     form = {"grant_type": "client_credentials", "client_id": app.client_id}
     assert (await token(client, form))[0] == 200
 

@@ -8,7 +8,7 @@ from service.oauth.tokens import RefreshToken
 from service.owners import Owner
 
 from ..factories import make_client as new_app
-from ..factories import make_user
+from ..factories import make_user, store_of
 from .support import (
     INTROSPECT,
     INVALID_CLIENT,
@@ -25,8 +25,9 @@ INACTIVE = {"active": False}
 
 
 async def user_session(client, services, **app_kw):
-    app = await new_app(services.store, **app_kw)
-    user = await make_user(services.store)
+    store = store_of(client)
+    app = await new_app(store, **app_kw)
+    user = await make_user(store)
     return app, user, await login(client, app, user)
 
 
@@ -61,9 +62,9 @@ async def test_live_refresh_token_is_active(client, services):
     assert body["exp"] > body["iat"]
 
 
-async def test_anonymous_token_is_active(client, services):
+async def test_anonymous_token_is_active(client, services, store):
     """An anonymous token is active and has no session."""
-    app = await new_app(services.store)
+    app = await new_app(store)
     _, anon, _ = await post(
         client, "/v1/auth/token", {"grant_type": "client_credentials", "client_id": app.client_id}
     )
@@ -86,9 +87,9 @@ async def test_client_with_secret_authenticates_with_it(client, services):
     assert (status, body) == (401, INVALID_CLIENT)
 
 
-async def test_missing_token_is_400(client, services):
+async def test_missing_token_is_400(client, services, store):
     """The token parameter is required."""
-    app = await new_app(services.store)
+    app = await new_app(store)
 
     status, body, _ = await post(client, INTROSPECT, {"client_id": app.client_id})
 
@@ -129,23 +130,21 @@ async def test_revoked_session_makes_both_tokens_inactive(client, services):
 
 
 @pytest.mark.parametrize("which", ["session", "index"])
-async def test_deleted_session_key_makes_tokens_inactive(client, services, which):
+async def test_deleted_session_key_makes_tokens_inactive(client, services, store, which):
     """Deleting the session key (or the owner's index) makes its tokens inactive."""
     app, _, session = await user_session(client, services)
     owner, sid, _ = session["refresh_token"].split(".")
-    keys = services.store.keys
-    await services.store.redis.delete(
-        keys.session(owner, sid) if which == "session" else keys.index(owner)
-    )
+    keys = store.keys
+    await store.redis.delete(keys.session(owner, sid) if which == "session" else keys.index(owner))
 
     assert await introspect(client, app, session["access_token"]) == INACTIVE
     assert await introspect(client, app, session["refresh_token"]) == INACTIVE
 
 
-async def test_another_clients_tokens_are_inactive(client, services):
+async def test_another_clients_tokens_are_inactive(client, services, store):
     """A client cannot see another client's tokens, access or refresh."""
     _, _, victim = await user_session(client, services)
-    other = await new_app(services.store)
+    other = await new_app(store)
 
     assert await introspect(client, other, victim["access_token"]) == INACTIVE
     assert await introspect(client, other, victim["refresh_token"]) == INACTIVE
@@ -163,8 +162,8 @@ async def test_rotated_out_refresh_token_after_grace_is_inactive(make_client):
 
 
 @pytest.mark.parametrize("text", ["garbage", "a.b.c", RefreshToken.new(Owner.user("x")).value])
-async def test_unknown_tokens_are_inactive(client, services, text):
+async def test_unknown_tokens_are_inactive(client, services, store, text):
     """Garbage and unknown tokens are inactive, not errors."""
-    app = await new_app(services.store)
+    app = await new_app(store)
 
     assert await introspect(client, app, text) == INACTIVE

@@ -29,10 +29,10 @@ def token_events(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e for e in entries if e["event"] in TOKEN_EVENTS]
 
 
-async def test_one_issued_event_per_successful_token_request(client, services, logs):
+async def test_one_issued_event_per_successful_token_request(client, services, store, logs):
     """A successful login logs exactly one token.issued with the request context."""
-    app = await new_app(services.store)
-    user = await make_user(services.store)
+    app = await new_app(store)
+    user = await make_user(store)
 
     resp = await client.post(
         TOKEN,
@@ -57,9 +57,9 @@ async def test_one_issued_event_per_successful_token_request(client, services, l
     assert isinstance(event["latency_ms"], float) and event["latency_ms"] >= 0
 
 
-async def test_one_failed_event_per_failed_token_request(client, services, logs):
+async def test_one_failed_event_per_failed_token_request(client, services, store, logs):
     """A failed login logs exactly one token.failed whose outcome is the error code."""
-    app = await new_app(services.store)
+    app = await new_app(store)
 
     resp = await client.post(
         TOKEN,
@@ -81,9 +81,9 @@ async def test_one_failed_event_per_failed_token_request(client, services, logs)
     assert "latency_ms" in event
 
 
-async def test_each_request_logs_its_own_event(client, services, logs):
+async def test_each_request_logs_its_own_event(client, services, store, logs):
     """N token requests give N token events with N distinct request ids."""
-    app = await new_app(services.store)
+    app = await new_app(store)
     form = {"grant_type": "client_credentials", "client_id": app.client_id}
 
     for _ in range(3):
@@ -95,9 +95,9 @@ async def test_each_request_logs_its_own_event(client, services, logs):
     assert all(e["grant_type"] == "client_credentials" for e in events)
 
 
-async def test_request_context_does_not_leak_between_requests(client, services, logs):
+async def test_request_context_does_not_leak_between_requests(client, services, store, logs):
     """A request that fails before the grant is known carries no previous request's context."""
-    app = await new_app(services.store)
+    app = await new_app(store)
     await token(client, {"grant_type": "client_credentials", "client_id": app.client_id})
 
     await token(client, {"grant_type": "nope", "client_id": app.client_id})
@@ -115,11 +115,11 @@ def all_values(obj: Any) -> list[str]:
     return [str(obj)]
 
 
-async def test_no_secret_or_token_value_in_any_event(client, services, logs):
+async def test_no_secret_or_token_value_in_any_event(client, services, store, logs):
     """Passwords, client secrets, refresh and access tokens and Basic values never reach a log."""
     password, secret = "pw-Very-Secret-123", "client-Secret-456"
-    app = await new_app(services.store, secret=secret)
-    user = await make_user(services.store, password=password)
+    app = await new_app(store, secret=secret)
+    user = await make_user(store, password=password)
     basic = basic_auth(app.client_id, secret)
 
     session = await login(client, app, user, password=password, client_secret=secret)

@@ -11,7 +11,7 @@ from aiohttp import web
 from service.api.parsing import client_source, parse_form
 from service.errors import ErrorCode, OAuthError
 
-from ..factories import basic_auth
+from ..factories import basic_auth, store_of
 from ..factories import make_client as new_app
 from .support import (
     FORM,
@@ -19,7 +19,6 @@ from .support import (
     TOKEN,
     assert_no_store,
     invalid_request,
-    services_of,
     token,
 )
 
@@ -137,9 +136,9 @@ async def test_non_utf8_charset_is_refused(client):
     assert body == invalid_request("Only the UTF-8 charset is supported.")
 
 
-async def test_utf8_charset_is_accepted(client, services):
+async def test_utf8_charset_is_accepted(client, services, store):
     """A form declared as UTF-8 is parsed."""
-    app = await new_app(services.store)
+    app = await new_app(store)
     raw = f"grant_type=client_credentials&client_id={app.client_id}".encode()
 
     status, body, _ = await token(client, raw, {"Content-Type": f"{FORM}; charset=UTF-8"})
@@ -147,9 +146,9 @@ async def test_utf8_charset_is_accepted(client, services):
     assert status == 200, body
 
 
-async def test_percent20_scope_from_the_sdk_is_accepted(client, services):
+async def test_percent20_scope_from_the_sdk_is_accepted(client, services, store):
     """The SDKs' `%20`-encoded body parses like any other."""
-    app = await new_app(services.store)
+    app = await new_app(store)
     raw = f"grant_type=client_credentials&client_id={app.client_id}&scope=public-read".encode()
 
     status, body, _ = await token(client, raw)
@@ -160,10 +159,10 @@ async def test_percent20_scope_from_the_sdk_is_accepted(client, services):
 # HTTP Basic ---------------------------------------------------------------------------------
 
 
-async def test_basic_credentials_are_form_urlencoded_before_base64(client, services):
+async def test_basic_credentials_are_form_urlencoded_before_base64(client, services, store):
     """RFC 6749 Appendix B: an id and secret with reserved characters authenticate via Basic."""
     secret = "s:e+c r%t/é&="
-    app = await new_app(services.store, kind="integration", secret=secret)
+    app = await new_app(store, kind="integration", secret=secret)
 
     status, body, _ = await token(
         client,
@@ -176,9 +175,9 @@ async def test_basic_credentials_are_form_urlencoded_before_base64(client, servi
 
 
 @pytest.mark.parametrize("scheme", ["basic", "BASIC", "bAsIc"])
-async def test_basic_scheme_is_case_insensitive(client, services, scheme):
+async def test_basic_scheme_is_case_insensitive(client, services, store, scheme):
     """The Basic scheme name matches case-insensitively."""
-    app = await new_app(services.store, kind="integration", secret="pw")
+    app = await new_app(store, kind="integration", secret="pw")
     header = basic_auth(app.client_id, "pw").replace("Basic", scheme)
 
     status, body, _ = await token(
@@ -242,9 +241,9 @@ async def test_bearer_does_not_authenticate_a_client_at_the_token_endpoint(clien
     assert resp.headers["WWW-Authenticate"] == BASIC_CHALLENGE
 
 
-async def test_basic_with_wrong_secret_is_401_with_challenge(client, services):
+async def test_basic_with_wrong_secret_is_401_with_challenge(client, services, store):
     """A wrong secret sent by Basic is 401 invalid_client with a Basic challenge."""
-    app = await new_app(services.store, kind="integration", secret="right")
+    app = await new_app(store, kind="integration", secret="right")
 
     status, body, resp = await token(
         client,
@@ -257,9 +256,9 @@ async def test_basic_with_wrong_secret_is_401_with_challenge(client, services):
     assert resp.headers["WWW-Authenticate"] == BASIC_CHALLENGE
 
 
-async def test_basic_plus_body_secret_is_400(client, services):
+async def test_basic_plus_body_secret_is_400(client, services, store):
     """Two client authentication methods at once are 400 invalid_request."""
-    app = await new_app(services.store, kind="integration", secret="pw")
+    app = await new_app(store, kind="integration", secret="pw")
 
     status, body, _ = await token(
         client,
@@ -271,9 +270,9 @@ async def test_basic_plus_body_secret_is_400(client, services):
     assert body == invalid_request("Use one client authentication method, not two.")
 
 
-async def test_basic_id_differing_from_body_client_id_is_400(client, services):
+async def test_basic_id_differing_from_body_client_id_is_400(client, services, store):
     """A body client_id that differs from the Basic id is 400 invalid_request."""
-    app = await new_app(services.store, kind="integration", secret="pw")
+    app = await new_app(store, kind="integration", secret="pw")
 
     status, body, _ = await token(
         client,
@@ -285,9 +284,9 @@ async def test_basic_id_differing_from_body_client_id_is_400(client, services):
     assert body == invalid_request("The client_id does not match the Basic credentials.")
 
 
-async def test_basic_id_equal_to_body_client_id_is_accepted(client, services):
+async def test_basic_id_equal_to_body_client_id_is_accepted(client, services, store):
     """A body client_id equal to the Basic id is allowed."""
-    app = await new_app(services.store, kind="integration", secret="pw")
+    app = await new_app(store, kind="integration", secret="pw")
 
     status, body, _ = await token(
         client,
@@ -376,8 +375,8 @@ async def test_x_forwarded_for_is_believed_only_through_proxy_hops(
 async def test_forwarded_source_feeds_login_throttling(make_client):
     """With proxy_hops=1 failed logins are counted for the forwarded address."""
     client = await make_client(server={"proxy_hops": 1})
-    services = services_of(client)
-    app = await new_app(services.store)
+    store = store_of(client)
+    app = await new_app(store)
 
     await token(
         client,
@@ -390,6 +389,6 @@ async def test_forwarded_source_feeds_login_throttling(make_client):
         {"X-Forwarded-For": "203.0.113.7"},
     )
 
-    redis = services.store.redis
-    assert await redis.get(services.store.keys.failures_source("203.0.113.7")) == b"1"
-    assert await redis.get(services.store.keys.failures_source("127.0.0.1")) is None
+    redis = store.redis
+    assert await redis.get(store.keys.failures_source("203.0.113.7")) == b"1"
+    assert await redis.get(store.keys.failures_source("127.0.0.1")) is None

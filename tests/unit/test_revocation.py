@@ -7,7 +7,7 @@ import pytest
 from service.oauth.tokens import RefreshToken
 from service.owners import Owner
 
-from ..factories import basic_auth, make_user
+from ..factories import basic_auth, make_user, store_of
 from ..factories import make_client as new_app
 from .support import (
     INTROSPECT,
@@ -34,8 +34,9 @@ def bearer(access: str) -> dict[str, str]:
 
 
 async def user_session(client, services, **app_kw):
-    app = await new_app(services.store, **app_kw)
-    user = await make_user(services.store)
+    store = store_of(client)
+    app = await new_app(store, **app_kw)
+    user = await make_user(store)
     return app, user, await login(client, app, user)
 
 
@@ -76,9 +77,9 @@ async def test_revocation_ends_rotated_siblings_too(client, services):
     assert (after[0], after[1]) == (401, INVALID_GRANT)
 
 
-async def test_rfc7009_form_with_basic(client, services):
+async def test_rfc7009_form_with_basic(client, services, store):
     """An integration client revokes with HTTP Basic and token_type_hint."""
-    app = await new_app(services.store, kind="integration", secret="s3cret")
+    app = await new_app(store, kind="integration", secret="s3cret")
     session = await integ_login(client, app, "s3cret")
 
     status, body, _ = await post(
@@ -219,7 +220,9 @@ async def test_missing_token_is_400(client, services):
     assert (status, body) == (400, invalid_request("The token parameter is required."))
 
 
-async def test_access_token_revocation_puts_jti_in_revocation_set(client, services, settings):
+async def test_access_token_revocation_puts_jti_in_revocation_set(
+    client, services, store, settings
+):
     """Revoking an access token stores its jti with a TTL of its remaining life; it goes inactive."""
     app, user, session = await user_session(client, services)
     claims = services.jwt.verify(session["access_token"], services.clock())
@@ -229,16 +232,16 @@ async def test_access_token_revocation_puts_jti_in_revocation_set(client, servic
     )
 
     assert (status, body) == (200, {})
-    key = services.store.keys.revoked(Owner.user(user.user_id), claims["jti"])
-    ttl = await services.store.redis.pttl(key)
+    key = store.keys.revoked(Owner.user(user.user_id), claims["jti"])
+    ttl = await store.redis.pttl(key)
     assert 0 < ttl <= settings.tokens.access_ttl * 1000
     assert await introspect(client, app, session["access_token"]) == {"active": False}
     assert (await refresh(client, app, session["refresh_token"]))[0] == 200  # session lives on
 
 
-async def test_anonymous_access_token_revocation(client, services):
+async def test_anonymous_access_token_revocation(client, services, store):
     """An anonymous token's jti goes into the owner-less revocation set."""
-    app = await new_app(services.store)
+    app = await new_app(store)
     _, anon, _ = await post(
         client, "/v1/auth/token", {"grant_type": "client_credentials", "client_id": app.client_id}
     )
@@ -249,5 +252,5 @@ async def test_anonymous_access_token_revocation(client, services):
     )
 
     assert (status, body) == (200, {})
-    assert await services.store.redis.exists(services.store.keys.revoked(None, jti))
+    assert await store.redis.exists(store.keys.revoked(None, jti))
     assert await introspect(client, app, anon["access_token"]) == {"active": False}

@@ -40,9 +40,9 @@ class PasswordGrant:
         services.hasher.admit()  # shed before any Redis work when argon2 is swamped
         failures = await throttle.check_login(services, username, req.source)
 
-        store = services.store
-        user_id = await store.get_user_id(username)
-        user = await store.get_user(user_id) if user_id else None
+        users = services.users
+        user_id = await users.find_id(username)
+        user = await users.get(user_id) if user_id else None
         ok = await services.hasher.verify(user.password_hash if user else None, password)
         if not ok or user is None or user.disabled:
             await throttle.record_login_failure(services, username, req.source)
@@ -55,7 +55,7 @@ class PasswordGrant:
             await throttle.clear_account(services, username)
         if services.hasher.needs_rehash(user.password_hash):
             new_hash = await services.hasher.hash_async(password)
-            await store.set_password_hash(user.user_id, user.password_hash, new_hash)
+            await users.replace_password_hash(user.user_id, user.password_hash, new_hash)
             log.info("password.rehashed", user_id=user.user_id)
 
         return await open_session(

@@ -1,6 +1,6 @@
 """Refresh token grant: RFC 6749 §6, with graceful rotation and reuse detection.
 
-One Lua script validates, rotates and answers. Within the grace window the previous token
+One atomic store step validates, rotates and answers. Within the grace window the previous token
 yields the current one, so the SDKs' parallel refreshes all succeed and converge on one live
 refresh token; the previous token used after the window revokes the whole session
 (RFC 9700 §4.14.2). A token of another client, a forged token or an unknown one changes nothing.
@@ -15,6 +15,7 @@ import structlog
 from ... import context
 from ...errors import ErrorCode, OAuthError
 from ...models import Client, ClientKind, TokenRequest, TokenResponse
+from ...store.records import GraceReplay, Reused, Rotated, WiderScope
 from ..outcomes import SessionEvent
 from ..scopes import parse_scope
 from ..services import Services
@@ -22,8 +23,6 @@ from ..tokens import RefreshToken, mint_access_token
 from .base import required
 
 log = structlog.get_logger("tokenhouse.refresh")
-
-INVALID, ROTATED, GRACE, REUSED, WIDER_SCOPE = 0, 1, 2, 3, 4
 
 
 class RefreshTokenGrant:
@@ -41,41 +40,41 @@ class RefreshTokenGrant:
         requested = parse_scope(req.get("scope"))
         if presented is None:
             raise OAuthError(ErrorCode.INVALID_GRANT, detail="malformed refresh token")
-        tokens = services.settings.tokens
         successor = RefreshToken.new(presented.owner, presented.sid)
-        result = await services.store.refresh_session(
-            presented.owner,
-            presented.sid,
-            presented.digest,
-            client.client_id,
-            successor.digest,
-            presented.wrap(successor),
-            grace_ms=tokens.refresh_grace * 1000,
-            idle_ms=tokens.refresh_idle_ttl * 1000,
+        result = await services.sessions.rotate(
+            presented.ref,
+            client_id=client.client_id,
+            presented=presented.digest,
+            successor=successor.digest,
+            wrapped=presented.wrap(successor),
             scope=" ".join(requested or ()),
+            limits=services.limits,
         )
-        code = int(result[0])
-        context.annotate(session=presented.session_ref)
-        if code == REUSED:
-            services.outcomes.report(SessionEvent.REUSE_DETECTED)
-            log.warning(
-                "token.refresh_reuse_detected",
-                client_id=client.client_id,
-                session=presented.session_ref,
-            )
-            raise OAuthError(ErrorCode.INVALID_GRANT, detail="refresh token reuse: session revoked")
-        if code == WIDER_SCOPE:
-            raise OAuthError(ErrorCode.INVALID_SCOPE, "The scope exceeds the session's scope.")
-        if code not in (ROTATED, GRACE):
-            raise OAuthError(
-                ErrorCode.INVALID_GRANT, detail="unknown, expired or foreign refresh token"
-            )
+        session_ref = presented.session_ref
+        context.annotate(session=session_ref)
+        match result:
+            case Rotated(scope=session_scope):
+                current = successor
+                services.outcomes.report(SessionEvent.ROTATED)
+            case GraceReplay(scope=session_scope, wrapped=wrapped):
+                current = presented.unwrap(wrapped)
+                services.outcomes.report(SessionEvent.GRACE_REPLAYED)
+            case Reused():
+                services.outcomes.report(SessionEvent.REUSE_DETECTED)
+                log.warning(
+                    "token.refresh_reuse_detected", client_id=client.client_id, session=session_ref
+                )
+                raise OAuthError(
+                    ErrorCode.INVALID_GRANT, detail="refresh token reuse: session revoked"
+                )
+            case WiderScope():
+                raise OAuthError(ErrorCode.INVALID_SCOPE, "The scope exceeds the session's scope.")
+            case _:
+                raise OAuthError(
+                    ErrorCode.INVALID_GRANT, detail="unknown, expired or foreign refresh token"
+                )
 
-        services.outcomes.report(
-            SessionEvent.ROTATED if code == ROTATED else SessionEvent.GRACE_REPLAYED
-        )
-        session_scope = result[1].decode() if isinstance(result[1], bytes) else str(result[1])
-        current = successor if code == ROTATED else presented.unwrap(bytes(result[3]))
+        tokens = services.settings.tokens
         scope = " ".join(requested) if requested else session_scope
         owner = presented.owner
         if owner.is_user:
@@ -87,6 +86,6 @@ class RefreshTokenGrant:
             scope=scope,
             ttl=tokens.access_ttl,
             now=services.clock(),
-            session_ref=presented.session_ref,
+            session_ref=session_ref,
         )
         return TokenResponse(access, tokens.access_ttl, scope, refresh_token=current.value)

@@ -59,13 +59,12 @@ class TokenExchangeGrant:
                 "The subject_token is invalid.",
                 detail="not a user token of this client",
             )
-        owner, sid = ref
-        if owner != Owner.user(str(claims["sub"])):
+        if ref.owner != Owner.user(str(claims["sub"])):
             raise OAuthError(
                 ErrorCode.INVALID_GRANT, "The subject_token is invalid.", detail="owner mismatch"
             )
-        alive = await services.store.check_session(owner, sid, claims["jti"])
-        if alive is None or alive[0] != client.client_id:
+        alive = await services.sessions.check(ref, claims["jti"])
+        if alive is None or alive.client_id != client.client_id:
             raise OAuthError(
                 ErrorCode.INVALID_GRANT,
                 "The subject_token is invalid.",

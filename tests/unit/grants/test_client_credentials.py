@@ -21,9 +21,11 @@ def cc(client_id: str, **extra: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("scope", [{"scope": "public-read"}, {}])
-async def test_marketplace_gets_anonymous_public_read_token(client, services, settings, scope):
+async def test_marketplace_gets_anonymous_public_read_token(
+    client, services, store, settings, scope
+):
     """A marketplace client_id gets a public-read token and no refresh token (scope optional)."""
-    app = await new_app(services.store)
+    app = await new_app(store)
 
     status, body, resp = await token(client, cc(app.client_id, **scope))
 
@@ -39,9 +41,11 @@ async def test_marketplace_gets_anonymous_public_read_token(client, services, se
 
 
 @pytest.mark.parametrize("scope", ["user", "public-read user", "integ", "trusted:user"])
-async def test_marketplace_asking_another_scope_is_400_invalid_scope(client, services, scope):
+async def test_marketplace_asking_another_scope_is_400_invalid_scope(
+    client, services, store, scope
+):
     """Anonymous tokens are exactly public-read."""
-    app = await new_app(services.store)
+    app = await new_app(store)
 
     status, body, _ = await token(client, cc(app.client_id, scope=scope))
 
@@ -49,9 +53,9 @@ async def test_marketplace_asking_another_scope_is_400_invalid_scope(client, ser
     assert body == INVALID_SCOPE
 
 
-async def test_integration_client_gets_integ_session(client, services):
+async def test_integration_client_gets_integ_session(client, services, store):
     """An integration client with its secret gets an integ token and a refresh token."""
-    app = await new_app(services.store, kind="integration", secret="s3cret")
+    app = await new_app(store, kind="integration", secret="s3cret")
 
     body = await integ_login(client, app, "s3cret")
 
@@ -63,9 +67,9 @@ async def test_integration_client_gets_integ_session(client, services):
     assert body["refresh_token"].startswith(claims["sid"] + ".")
 
 
-async def test_integration_client_by_basic_without_scope(client, services):
+async def test_integration_client_by_basic_without_scope(client, services, store):
     """HTTP Basic works and a missing scope means integ."""
-    app = await new_app(services.store, kind="integration", secret="s3cret")
+    app = await new_app(store, kind="integration", secret="s3cret")
 
     status, body, _ = await token(
         client,
@@ -77,9 +81,9 @@ async def test_integration_client_by_basic_without_scope(client, services):
     assert body["scope"] == "integ" and "refresh_token" in body
 
 
-async def test_integration_client_asking_public_read_is_400(client, services):
+async def test_integration_client_asking_public_read_is_400(client, services, store):
     """An integration client cannot ask for another scope."""
-    app = await new_app(services.store, kind="integration", secret="s3cret")
+    app = await new_app(store, kind="integration", secret="s3cret")
 
     status, body, _ = await token(
         client, cc(app.client_id, client_secret="s3cret", scope="public-read")
@@ -90,9 +94,9 @@ async def test_integration_client_asking_public_read_is_400(client, services):
 
 
 @pytest.mark.parametrize("secret", [None, "wrong", "undefined"])
-async def test_integration_client_without_right_secret_is_401(client, services, secret):
+async def test_integration_client_without_right_secret_is_401(client, services, store, secret):
     """A missing or wrong secret is 401 invalid_client for an integration client."""
-    app = await new_app(services.store, kind="integration", secret="s3cret")
+    app = await new_app(store, kind="integration", secret="s3cret")
     extra = {"client_secret": secret} if secret else {}
 
     status, body, _ = await token(client, cc(app.client_id, scope="integ", **extra))
@@ -101,19 +105,19 @@ async def test_integration_client_without_right_secret_is_401(client, services, 
     assert body == INVALID_CLIENT
 
 
-async def test_marketplace_with_secret_may_still_browse_anonymously(client, services):
+async def test_marketplace_with_secret_may_still_browse_anonymously(client, services, store):
     """A marketplace client that has a secret gets an anonymous token without sending it."""
-    app = await new_app(services.store, secret="s3cret")
+    app = await new_app(store, secret="s3cret")
 
     status, body, _ = await token(client, cc(app.client_id, scope="public-read"))
 
     assert status == 200 and body["scope"] == "public-read"
 
 
-async def test_response_and_token_sizes(client, services):
+async def test_response_and_token_sizes(client, services, store):
     """Responses stay under 4 KB and access tokens under 1 KB (the SDKs keep them in a cookie)."""
-    market = await new_app(services.store)
-    integ = await new_app(services.store, kind="integration", secret="s3cret")
+    market = await new_app(store)
+    integ = await new_app(store, kind="integration", secret="s3cret")
 
     anon = await token(client, cc(market.client_id))
     session = await integ_login(client, integ, "s3cret")

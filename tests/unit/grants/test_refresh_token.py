@@ -10,9 +10,10 @@ import pytest
 from service.oauth.outcomes import SessionEvent
 from service.oauth.tokens import RefreshToken
 from service.owners import Owner
+from service.store.records import SessionLimits
 
 from ...factories import make_client as new_app
-from ...factories import make_user
+from ...factories import make_user, store_of
 from ..support import (
     INVALID_GRANT,
     assert_no_store,
@@ -25,8 +26,9 @@ from ..support import (
 
 
 async def user_session(client, services, **app_kw):
-    app = await new_app(services.store, **app_kw)
-    user = await make_user(services.store)
+    store = store_of(client)
+    app = await new_app(store, **app_kw)
+    user = await make_user(store)
     return app, user, await login(client, app, user)
 
 
@@ -54,9 +56,9 @@ async def test_refresh_rotates_and_keeps_scope(client, services):
     assert nxt[0] == 200
 
 
-async def test_integration_refresh_needs_no_secret(client, services):
+async def test_integration_refresh_needs_no_secret(client, services, store):
     """Integration clients refresh with client_id and refresh_token only, like the SDK does."""
-    app = await new_app(services.store, kind="integration", secret="s3cret")
+    app = await new_app(store, kind="integration", secret="s3cret")
     session = await integ_login(client, app, "s3cret")
 
     status, body, _ = await refresh(client, app, session["refresh_token"])
@@ -92,9 +94,9 @@ async def test_previous_token_after_grace_revokes_the_session(make_client):
     assert (after[0], after[1]) == (401, INVALID_GRANT)
 
 
-async def test_unknown_refresh_token_is_401(client, services):
+async def test_unknown_refresh_token_is_401(client, services, store):
     """A well-formed token that was never issued is 401 invalid_grant."""
-    app = await new_app(services.store)
+    app = await new_app(store)
 
     status, body, _ = await refresh(client, app, RefreshToken.new(Owner.user("nobody")).value)
 
@@ -103,9 +105,9 @@ async def test_unknown_refresh_token_is_401(client, services):
 
 
 @pytest.mark.parametrize("text", ["garbage", "a.b.c", "u-x." + "A" * 22 + "." + "A" * 42])
-async def test_malformed_refresh_token_is_401(client, services, text):
+async def test_malformed_refresh_token_is_401(client, services, store, text):
     """A malformed refresh token is 401 invalid_grant."""
-    app = await new_app(services.store)
+    app = await new_app(store)
 
     status, body, _ = await refresh(client, app, text)
 
@@ -125,11 +127,11 @@ async def test_forged_secret_for_a_real_session_changes_nothing(client, services
     assert real[0] == 200
 
 
-async def test_idle_expired_refresh_token_is_401(client, services):
+async def test_idle_expired_refresh_token_is_401(client, services, store):
     """A session whose idle TTL ran out is gone: 401 invalid_grant."""
     app, _, session = await user_session(client, services)
     owner, sid = owner_sid(session["refresh_token"])
-    await services.store.redis.pexpire(services.store.keys.session(owner, sid), 1)
+    await store.redis.pexpire(store.keys.session(owner, sid), 1)
     await asyncio.sleep(0.01)
 
     status, body, _ = await refresh(client, app, session["refresh_token"])
@@ -138,18 +140,18 @@ async def test_idle_expired_refresh_token_is_401(client, services):
     assert body == INVALID_GRANT
 
 
-async def test_refresh_past_absolute_lifetime_is_401_and_ends_session(client, services):
+async def test_refresh_past_absolute_lifetime_is_401_and_ends_session(client, services, store):
     """Past the session's absolute expiry the token is 401 and the session key is deleted."""
     app, _, session = await user_session(client, services)
     owner, sid = owner_sid(session["refresh_token"])
-    key = services.store.keys.session(owner, sid)
-    await services.store.redis.zadd(services.store.keys.index(owner), {sid: 1})  # expiry in 1970
+    key = store.keys.session(owner, sid)
+    await store.redis.zadd(store.keys.index(owner), {sid: 1})  # expiry in 1970
 
     status, body, _ = await refresh(client, app, session["refresh_token"])
 
     assert status == 401
     assert body == INVALID_GRANT
-    assert not await services.store.redis.exists(key)
+    assert not await store.redis.exists(key)
 
 
 async def test_revoked_refresh_token_is_401(client, services):
@@ -169,14 +171,12 @@ async def test_revoked_refresh_token_is_401(client, services):
 
 
 @pytest.mark.parametrize("which", ["session", "index"])
-async def test_deleting_session_or_index_key_ends_the_session(client, services, which):
+async def test_deleting_session_or_index_key_ends_the_session(client, services, store, which):
     """Operators revoke by deleting `s:{owner}:<sid>` or `sessions:{owner}`."""
     app, _, session = await user_session(client, services)
     owner, sid = owner_sid(session["refresh_token"])
-    keys = services.store.keys
-    await services.store.redis.delete(
-        keys.session(owner, sid) if which == "session" else keys.index(owner)
-    )
+    keys = store.keys
+    await store.redis.delete(keys.session(owner, sid) if which == "session" else keys.index(owner))
 
     status, body, _ = await refresh(client, app, session["refresh_token"])
 
@@ -184,10 +184,10 @@ async def test_deleting_session_or_index_key_ends_the_session(client, services, 
     assert body == INVALID_GRANT
 
 
-async def test_refresh_token_of_another_client_is_401_and_stays_alive(client, services):
+async def test_refresh_token_of_another_client_is_401_and_stays_alive(client, services, store):
     """Another client's refresh token is 401 invalid_grant and the owner's token keeps working."""
     owner_app, _, session = await user_session(client, services)
-    other_app = await new_app(services.store)
+    other_app = await new_app(store)
 
     stolen = await refresh(client, other_app, session["refresh_token"])
     mine = await refresh(client, owner_app, session["refresh_token"])
@@ -197,9 +197,9 @@ async def test_refresh_token_of_another_client_is_401_and_stays_alive(client, se
     assert mine[1]["refresh_token"] != session["refresh_token"]  # rotated: was still current
 
 
-async def test_missing_refresh_token_is_400(client, services):
+async def test_missing_refresh_token_is_400(client, services, store):
     """The refresh_token parameter is required."""
-    app = await new_app(services.store)
+    app = await new_app(store)
 
     status, body, _ = await refresh(client, app, "")
 
@@ -217,21 +217,18 @@ async def test_equal_scope_is_accepted(client, services):
 
 
 async def test_narrower_scope_goes_to_the_access_token_and_the_session_keeps_its_scope(
-    client, services
+    client, services, store
 ):
     """A narrower scope is put in the access token; the next refresh has the full scope again."""
-    app = await new_app(services.store)
-    user = await make_user(services.store)
+    app = await new_app(store)
+    user = await make_user(store)
     first = RefreshToken.new(Owner.user(user.user_id))
-    await services.store.create_session(
-        first.owner,
-        first.sid,
-        app.client_id,
-        "user public-read",
-        first.digest,
-        idle_ms=60_000,
-        max_ms=600_000,
-        cap=10,
+    await store.sessions.create(
+        first.ref,
+        client_id=app.client_id,
+        scope="user public-read",
+        digest=first.digest,
+        limits=SessionLimits(idle_ms=60_000, max_ms=600_000, grace_ms=60_000, cap=10),
     )
 
     narrow = await refresh(client, app, first.value, scope="public-read")
@@ -243,7 +240,7 @@ async def test_narrower_scope_goes_to_the_access_token_and_the_session_keeps_its
     assert full[0] == 200 and full[1]["scope"] == "user public-read"
 
 
-async def test_wider_scope_is_400_and_consumes_nothing(client, services):
+async def test_wider_scope_is_400_and_consumes_nothing(client, services, store):
     """A wider scope is 400 invalid_scope and the presented token is still the current one."""
     app, _, session = await user_session(client, services)
     owner, sid = owner_sid(session["refresh_token"])
@@ -257,7 +254,7 @@ async def test_wider_scope_is_400_and_consumes_nothing(client, services):
         "error": "invalid_scope",
         "error_description": "The scope exceeds the session's scope.",
     }
-    stored = await services.store.redis.hget(services.store.keys.session(owner, sid), "prev")
+    stored = await store.redis.hget(store.keys.session(owner, sid), "prev")
     assert stored is None
     again = await refresh(client, app, session["refresh_token"])
     assert again[0] == 200 and again[1]["refresh_token"] != session["refresh_token"]
@@ -292,8 +289,8 @@ async def test_the_grant_reports_each_refresh_outcome_to_subscribers(make_client
     services = services_of(client)
     events: list[SessionEvent] = []
     services.outcomes.subscribe(events.append)
-    app = await new_app(services.store)
-    user = await make_user(services.store)
+    app = await new_app(store_of(client))
+    user = await make_user(store_of(client))
     first = await login(client, app, user)
 
     assert (await refresh(client, app, first["refresh_token"]))[0] == 200
@@ -306,12 +303,12 @@ async def test_the_grant_reports_each_refresh_outcome_to_subscribers(make_client
     ]
 
 
-async def test_a_replay_within_grace_is_reported_but_rotates_nothing(client, services):
+async def test_a_replay_within_grace_is_reported_but_rotates_nothing(client, services, store):
     """The previous token within the grace window reports GRACE_REPLAYED, not ROTATED."""
     events: list[SessionEvent] = []
     services.outcomes.subscribe(events.append)
-    app = await new_app(services.store)
-    user = await make_user(services.store)
+    app = await new_app(store)
+    user = await make_user(store)
     first = await login(client, app, user)
 
     assert (await refresh(client, app, first["refresh_token"]))[0] == 200

@@ -8,7 +8,7 @@ import pytest
 from service.crypto.jwt import JwtCodec, generate_pem, load_key
 
 from ...factories import make_client as new_app
-from ...factories import make_user
+from ...factories import make_user, store_of
 from ..support import (
     ACCESS_TOKEN_TYPE,
     BAD_SUBJECT,
@@ -29,8 +29,9 @@ SECRET = "s3cret"
 
 
 async def setup_login(client, services):
-    app = await new_app(services.store, secret=SECRET)
-    user = await make_user(services.store)
+    store = store_of(client)
+    app = await new_app(store, secret=SECRET)
+    user = await make_user(store)
     return app, user, await login(client, app, user)
 
 
@@ -101,9 +102,9 @@ async def test_other_token_types_are_400(client, services, name):
     assert body == invalid_request(f"Only access tokens are supported as {name}.")
 
 
-async def test_missing_subject_token_is_400(client, services):
+async def test_missing_subject_token_is_400(client, services, store):
     """subject_token is required."""
-    app = await new_app(services.store, secret=SECRET)
+    app = await new_app(store, secret=SECRET)
 
     status, body, _ = await exchange(client, app, "")
 
@@ -137,10 +138,10 @@ async def test_missing_or_wrong_secret_is_401(client, services, secret):
     assert body == INVALID_CLIENT
 
 
-async def test_client_without_a_secret_cannot_exchange(client, services):
+async def test_client_without_a_secret_cannot_exchange(client, services, store):
     """A marketplace client that has no secret is 401 invalid_client."""
-    app = await new_app(services.store)
-    user = await make_user(services.store)
+    app = await new_app(store)
+    user = await make_user(store)
     session = await login(client, app, user)
 
     status, body, _ = await token(
@@ -156,9 +157,9 @@ async def test_client_without_a_secret_cannot_exchange(client, services):
     assert body == INVALID_CLIENT
 
 
-async def test_integration_client_is_400_unauthorized_client(client, services):
+async def test_integration_client_is_400_unauthorized_client(client, services, store):
     """Integration clients may not use token_exchange."""
-    app = await new_app(services.store, kind="integration", secret=SECRET)
+    app = await new_app(store, kind="integration", secret=SECRET)
     integ = await integ_login(client, app, SECRET)
 
     status, body, _ = await exchange(client, app, integ["access_token"])
@@ -167,9 +168,9 @@ async def test_integration_client_is_400_unauthorized_client(client, services):
     assert body == UNAUTHORIZED_CLIENT
 
 
-async def test_garbage_subject_token_is_401(client, services):
+async def test_garbage_subject_token_is_401(client, services, store):
     """A subject_token that is no JWT of ours is 401 invalid_grant."""
-    app = await new_app(services.store, secret=SECRET)
+    app = await new_app(store, secret=SECRET)
 
     status, body, _ = await exchange(client, app, "not-a-token")
 
@@ -220,9 +221,9 @@ async def test_subject_of_a_revoked_session_is_401(client, services):
     assert body == BAD_SUBJECT
 
 
-async def test_subject_token_of_another_client_is_401(client, services):
+async def test_subject_token_of_another_client_is_401(client, services, store):
     """A user token issued to another client is 401 invalid_grant."""
-    app = await new_app(services.store, secret=SECRET)
+    app = await new_app(store, secret=SECRET)
     _, _, other_session = await setup_login(client, services)
 
     status, body, _ = await exchange(client, app, other_session["access_token"])
@@ -231,9 +232,9 @@ async def test_subject_token_of_another_client_is_401(client, services):
     assert body == BAD_SUBJECT
 
 
-async def test_anonymous_token_as_subject_is_401(client, services):
+async def test_anonymous_token_as_subject_is_401(client, services, store):
     """An anonymous public-read token of the same client is not a user token."""
-    app = await new_app(services.store, secret=SECRET)
+    app = await new_app(store, secret=SECRET)
     anon = await anonymous(client, app)
 
     status, body, _ = await exchange(client, app, anon["access_token"])
@@ -242,10 +243,10 @@ async def test_anonymous_token_as_subject_is_401(client, services):
     assert body == BAD_SUBJECT
 
 
-async def test_integ_token_as_subject_is_401(client, services):
+async def test_integ_token_as_subject_is_401(client, services, store):
     """An integration client's token is not a user token."""
-    app = await new_app(services.store, secret=SECRET)
-    integ_app = await new_app(services.store, kind="integration", secret="other")
+    app = await new_app(store, secret=SECRET)
+    integ_app = await new_app(store, kind="integration", secret="other")
     integ = await integ_login(client, integ_app, "other")
 
     status, body, _ = await exchange(client, app, integ["access_token"])

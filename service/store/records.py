@@ -1,0 +1,119 @@
+"""The typed values the store Protocols exchange with their callers (no Redis here).
+
+A refresh attempt ends in exactly one ``RefreshResult``; the OAuth layer matches on it
+instead of decoding a script's reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..owners import SessionRef
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLimits:
+    """How long sessions live and how many an owner may hold, in the store's units."""
+
+    idle_ms: int  # a session unused this long ends
+    max_ms: int  # absolute lifetime; rotation never extends it
+    grace_ms: int  # the previous refresh token keeps working this long (0: strict)
+    cap: int  # live sessions per owner; the oldest end first
+
+
+# refresh outcomes --------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Rotated:
+    """The current token was presented: the successor is now current."""
+
+    scope: str  # the session's
+    ttl_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class GraceReplay:
+    """The previous token within the grace window: the current one, still wrapped."""
+
+    scope: str
+    ttl_ms: int
+    wrapped: bytes  # the current token's secret, wrapped under the presented token
+
+
+@dataclass(frozen=True, slots=True)
+class Reused:
+    """The previous token after the grace window: treated as stolen, the session is gone."""
+
+
+@dataclass(frozen=True, slots=True)
+class WiderScope:
+    """The requested scope exceeds the session's; nothing changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """Unknown, expired or foreign token, or no such session; nothing changed."""
+
+
+RefreshResult = Rotated | GraceReplay | Reused | WiderScope | Rejected
+
+REUSED = Reused()
+WIDER_SCOPE = WiderScope()
+REJECTED = Rejected()
+
+
+# session views -----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    """A session that is alive, as token exchange and introspection see it."""
+
+    client_id: str
+    scope: str
+    ttl_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class InspectedRefresh:
+    """A live refresh token, looked at without using it (RFC 7662)."""
+
+    client_id: str
+    scope: str
+    ttl_ms: int
+    expiry_ms: int  # the session's absolute expiry, ms since the epoch
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """One live session of an owner, as operators list them."""
+
+    ref: SessionRef
+    client_id: str
+    scope: str
+    absolute_expiry_ms: int
+    idle_ttl_ms: int
+
+
+# throttle ----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FailureCount:
+    """Failed logins counted in the current window, and seconds until it ends."""
+
+    count: int
+    ttl: int
+
+
+__all__ = [
+    "REJECTED",
+    "REUSED",
+    "WIDER_SCOPE",
+    "FailureCount",
+    "GraceReplay",
+    "InspectedRefresh",
+    "LiveSession",
+    "RefreshResult",
+    "Rejected",
+    "Reused",
+    "Rotated",
+    "SessionInfo",
+    "SessionLimits",
+    "WiderScope",
+]
