@@ -9,56 +9,41 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import uuid
 from pathlib import Path
 from typing import Any
 
-from .crypto.hashing import SecretHasher
-from .models import Client, ClientKind, User
-from .store.redis import RedisBackend
+from .admin import Admin, NotFound
+from .models import ClientKind
 
 DEMO_EMAIL = "demo@example.com"
 
 
-async def ensure_demo_data(
-    store: RedisBackend, hasher: SecretHasher, state_dir: str
-) -> dict[str, Any]:
+async def ensure_demo_data(admin: Admin, state_dir: str) -> dict[str, Any]:
+    """The demo apps and user, made through the application layer once; their credentials."""
     path = Path(state_dir) / "demo.json"
     if path.exists():
         demo: dict[str, Any] = json.loads(path.read_text())
-        if await store.clients.get(demo["marketplace_client_id"]) is not None:
+        try:
+            await admin.apps.get(demo["marketplace_client_id"])
             return demo
+        except NotFound:
+            pass
+    marketplace = await admin.apps.create(
+        ClientKind.MARKETPLACE, "Demo marketplace", with_secret=True
+    )
+    integration = await admin.apps.create(ClientKind.INTEGRATION, "Demo integration")
     demo = {
-        "marketplace_client_id": str(uuid.uuid4()),
-        "marketplace_client_secret": secrets.token_urlsafe(32),
-        "integration_client_id": str(uuid.uuid4()),
-        "integration_client_secret": secrets.token_urlsafe(32),
+        "marketplace_client_id": marketplace.client.client_id,
+        "marketplace_client_secret": marketplace.secret,
+        "integration_client_id": integration.client.client_id,
+        "integration_client_secret": integration.secret,
         "user_email": DEMO_EMAIL,
         "user_password": secrets.token_urlsafe(12),
     }
-    await store.clients.save(
-        Client(
-            demo["marketplace_client_id"],
-            ClientKind.MARKETPLACE,
-            "Demo marketplace",
-            hasher.hash(demo["marketplace_client_secret"]),
-        )
-    )
-    await store.clients.save(
-        Client(
-            demo["integration_client_id"],
-            ClientKind.INTEGRATION,
-            "Demo integration",
-            hasher.hash(demo["integration_client_secret"]),
-        )
-    )
-    existing = await store.users.find_id(DEMO_EMAIL)
-    if existing:
-        await store.users.set_password(existing, hasher.hash(demo["user_password"]))
-    else:
-        await store.users.create(
-            User(str(uuid.uuid4()), DEMO_EMAIL, hasher.hash(demo["user_password"]))
-        )
+    try:
+        await admin.users.set_password(DEMO_EMAIL, demo["user_password"])
+    except NotFound:
+        await admin.users.create(DEMO_EMAIL, demo["user_password"])
     Path(state_dir).mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:

@@ -38,17 +38,11 @@ def _install_uvloop() -> None:
 
 
 async def _prepare_demo(settings: Settings) -> dict[str, Any]:
-    from .crypto.hashing import SecretHasher
+    from .backend import open_admin
     from .demo import ensure_demo_data
-    from .store.redis import RedisBackend, connect
 
-    store = RedisBackend(connect(settings.redis), settings.redis.prefix, deadline=5.0)
-    hasher = SecretHasher(settings.hashing)
-    try:
-        return await ensure_demo_data(store, hasher, settings.redis.embedded_dir)
-    finally:
-        await store.close()
-        hasher.close()
+    async with open_admin(settings) as admin:
+        return await ensure_demo_data(admin, settings.redis.embedded_dir)
 
 
 def serve_worker(settings: Settings, reuse_port: bool = False) -> None:

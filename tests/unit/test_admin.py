@@ -1,0 +1,237 @@
+"""The application layer: the operators' operations and their rules, on fakeredis."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import AsyncIterator
+from typing import Any
+
+import fakeredis
+import pytest
+
+from service.admin import Admin, Conflict, Invalid, NotFound, build_admin, generate_signing_key
+from service.crypto.hashing import SecretHasher
+from service.models import ClientKind
+from service.oauth.tokens import RefreshToken
+from service.owners import Owner, SessionRef
+from service.store.records import SessionLimits
+from service.store.redis import RedisBackend
+
+from ..conftest import make_settings
+
+LIMITS = SessionLimits(idle_ms=60_000, max_ms=600_000, grace_ms=60_000, cap=10)
+
+
+@pytest.fixture
+async def backend() -> AsyncIterator[RedisBackend]:
+    store = RedisBackend(fakeredis.aioredis.FakeRedis(), "th:")
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def hasher() -> Any:
+    hasher = SecretHasher(make_settings().hashing)
+    yield hasher
+    hasher.close()
+
+
+@pytest.fixture
+def admin(backend: RedisBackend, hasher: SecretHasher) -> Admin:
+    return build_admin(backend.clients, backend.users, backend.sessions, hasher)
+
+
+async def open_session(backend: RedisBackend, owner: Owner, client_id: str = "app") -> SessionRef:
+    token = RefreshToken.new(owner)
+    await backend.sessions.create(
+        token.ref, client_id=client_id, scope="user", digest=token.digest, limits=LIMITS
+    )
+    return token.ref
+
+
+# apps -----------------------------------------------------------------------------------------
+async def test_integration_app_always_gets_a_secret_stored_only_as_a_hash(admin, backend, hasher):
+    """An integration app gets a random secret, shown once; the store keeps its argon2 hash."""
+    created = await admin.apps.create(ClientKind.INTEGRATION, "backend")
+
+    stored = await backend.clients.get(created.client.client_id)
+    assert created.secret is not None and len(created.secret) >= 43
+    assert stored is not None and stored.secret_hash != created.secret
+    assert await hasher.verify(stored.secret_hash, created.secret)
+
+
+async def test_marketplace_app_has_a_secret_only_when_asked(admin):
+    """A marketplace app is public unless created with a secret."""
+    public = await admin.apps.create(ClientKind.MARKETPLACE, "spa")
+    confidential = await admin.apps.create(ClientKind.MARKETPLACE, "ssr", with_secret=True)
+
+    assert public.secret is None and not public.client.has_secret
+    assert confidential.secret is not None and confidential.client.has_secret
+
+
+async def test_creating_an_app_with_a_taken_id_is_a_conflict_that_changes_nothing(admin, backend):
+    """A second app with the same client id is refused; the first keeps its record."""
+    first = await admin.apps.create(ClientKind.INTEGRATION, "first", client_id="app-1")
+
+    with pytest.raises(Conflict, match="client app-1 exists"):
+        await admin.apps.create(ClientKind.MARKETPLACE, "second", client_id="app-1")
+
+    assert await backend.clients.get("app-1") == first.client
+
+
+async def test_rotating_a_secret_replaces_the_stored_hash(admin, backend, hasher):
+    """After a rotation the new secret verifies and the old one does not."""
+    created = await admin.apps.create(ClientKind.INTEGRATION, "backend")
+
+    secret = await admin.apps.rotate_secret(created.client.client_id)
+
+    stored = await backend.clients.get(created.client.client_id)
+    assert stored is not None and stored.name == "backend"
+    assert await hasher.verify(stored.secret_hash, secret)
+    assert not await hasher.verify(stored.secret_hash, created.secret or "")
+
+
+async def test_rotating_the_secret_of_an_unknown_app_is_not_found(admin):
+    """No such app: NotFound, with a message naming it."""
+    with pytest.raises(NotFound, match="no client nope"):
+        await admin.apps.rotate_secret("nope")
+
+
+async def test_deleting_an_app_ends_its_integration_sessions(admin, backend):
+    """Deleting an app removes its record and every session it owns."""
+    created = await admin.apps.create(ClientKind.INTEGRATION, "backend")
+    owner = Owner.client(created.client.client_id)
+    await open_session(backend, owner, created.client.client_id)
+
+    await admin.apps.delete(created.client.client_id)
+
+    assert await backend.clients.get(created.client.client_id) is None
+    assert await backend.sessions.list(owner) == []
+    with pytest.raises(NotFound, match=f"no client {created.client.client_id}"):
+        await admin.apps.delete(created.client.client_id)
+
+
+# users ----------------------------------------------------------------------------------------
+async def test_user_email_is_normalized_and_unique_whatever_its_case(admin):
+    """Emails are stored trimmed and lower-case; the same email in another case is a conflict."""
+    user = await admin.users.create(" Alice@Example.com ", "pw-1")
+
+    with pytest.raises(Conflict, match="a user with email ALICE@example.com exists"):
+        await admin.users.create("ALICE@example.com", "pw-2")
+
+    assert user.email == "alice@example.com"
+    assert (await admin.users.find("alice@EXAMPLE.com")).user_id == user.user_id
+
+
+async def test_an_empty_password_is_invalid(admin):
+    """A user cannot be created, nor given a new password, without a password."""
+    await admin.users.create("bob@example.com", "pw")
+
+    with pytest.raises(Invalid, match="empty password"):
+        await admin.users.create("carol@example.com", "")
+    with pytest.raises(Invalid, match="empty password"):
+        await admin.users.set_password("bob@example.com", "")
+
+
+async def test_set_password_ends_sessions_only_with_logout(admin, backend, hasher):
+    """A new password keeps the sessions unless asked to log the user out everywhere."""
+    user = await admin.users.create("dave@example.com", "old")
+    owner = Owner.user(user.user_id)
+    await open_session(backend, owner)
+    await open_session(backend, owner)
+
+    kept = await admin.users.set_password("dave@example.com", "new")
+    ended = await admin.users.set_password("dave@example.com", "newer", logout=True)
+
+    stored = await backend.users.get(user.user_id)
+    assert (kept.sessions_ended, ended.sessions_ended) == (0, 2)
+    assert stored is not None and await hasher.verify(stored.password_hash, "newer")
+    assert await backend.sessions.list(owner) == []
+
+
+async def test_disabling_a_user_ends_every_session_enabling_ends_none(admin, backend):
+    """Disable marks the user disabled and ends all sessions; enable only clears the mark."""
+    user = await admin.users.create("erin@example.com", "pw")
+    owner = Owner.user(user.user_id)
+    await open_session(backend, owner)
+
+    disabled = await admin.users.set_disabled("erin@example.com", True)
+    after_disable = await backend.users.get(user.user_id)
+    await open_session(backend, owner)
+    enabled = await admin.users.set_disabled("erin@example.com", False)
+
+    assert disabled.sessions_ended == 1 and after_disable is not None and after_disable.disabled
+    assert enabled.sessions_ended == 0 and len(await backend.sessions.list(owner)) == 1
+    assert not (await admin.users.find("erin@example.com")).disabled
+
+
+async def test_deleting_a_user_ends_sessions_and_frees_the_email(admin, backend):
+    """A deleted user is gone with every session, and the email can be used again."""
+    user = await admin.users.create("frank@example.com", "pw")
+    owner = Owner.user(user.user_id)
+    await open_session(backend, owner)
+
+    await admin.users.delete("frank@example.com")
+
+    assert await backend.sessions.list(owner) == []
+    with pytest.raises(NotFound, match="no user frank@example.com"):
+        await admin.users.find("frank@example.com")
+    assert (await admin.users.create("frank@example.com", "pw")).user_id != user.user_id
+
+
+async def test_operations_on_an_unknown_user_are_not_found(admin):
+    """Every user operation names the missing email."""
+    for call in (
+        admin.users.set_password("ghost@example.com", "pw"),
+        admin.users.set_disabled("ghost@example.com", True),
+        admin.users.delete("ghost@example.com"),
+        admin.sessions.user_owner("ghost@example.com"),
+    ):
+        with pytest.raises(NotFound, match="no user ghost@example.com"):
+            await call
+
+
+# sessions -------------------------------------------------------------------------------------
+async def test_sessions_are_listed_and_ended_one_by_reference_then_all(admin, backend):
+    """An owner's sessions list with their references; one ends by reference, then the rest."""
+    user = await admin.users.create("gina@example.com", "pw")
+    owner = await admin.sessions.user_owner("gina@example.com")
+    refs = {await open_session(backend, owner) for _ in range(3)}
+
+    listed = await admin.sessions.list(owner)
+    one = await admin.sessions.end(str(next(iter(refs))))
+    again = await admin.sessions.end(str(next(iter(refs))))
+    rest = await admin.sessions.end_all(owner)
+
+    assert owner == Owner.user(user.user_id)
+    assert {s.ref for s in listed} == refs
+    assert all(s.client_id == "app" and s.scope == "user" for s in listed)
+    assert (one, again, rest) == (1, 0, 2)
+
+
+@pytest.mark.parametrize("text", ["", "nope", "x-1.abc", "u-1.", ".abc", "u-1"])
+async def test_a_malformed_session_reference_is_invalid(admin, text):
+    """A session id must look like <owner>.<id>; anything else is refused before the store."""
+    with pytest.raises(Invalid, match="a session id looks like"):
+        await admin.sessions.end(text)
+
+
+# keys -----------------------------------------------------------------------------------------
+def test_a_generated_signing_key_is_private_to_its_owner_and_never_overwritten(tmp_path):
+    """The PEM is written with mode 600 under <kid>.pem; the same kid again is a conflict."""
+    key = generate_signing_key(tmp_path / "keys", "k1", "ES256")
+
+    with pytest.raises(Conflict, match="k1.pem exists"):
+        generate_signing_key(tmp_path / "keys", "k1", "ES256")
+
+    assert key.kid == "k1" and key.path == tmp_path / "keys" / "k1.pem"
+    assert stat.S_IMODE(key.path.stat().st_mode) == 0o600
+    assert key.path.read_bytes().startswith(b"-----BEGIN")
+
+
+def test_a_bad_kid_is_invalid_and_writes_nothing(tmp_path):
+    """A kid outside [A-Za-z0-9._-] is refused and no file appears."""
+    with pytest.raises(Invalid):
+        generate_signing_key(tmp_path, "bad kid", "ES256")
+
+    assert list(tmp_path.iterdir()) == []
