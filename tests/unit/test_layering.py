@@ -78,3 +78,122 @@ def test_only_crypto_jwt_imports_jose():
     users = {m for m, imported in MODULES.items() if "jose" in {top(i) for i in imported}}
 
     assert users == {"service.crypto.jwt"}
+
+
+# The layers, lowest first: a module may import only from its own layer or lower ones.
+LAYERS = (
+    ("service.errors", "service.models", "service.settings", "service.owners", "service.context"),
+    ("service.crypto", "service.store", "service.log", "service.embedded"),
+    ("service.oauth", "service.admin"),
+    ("service.api", "service.metrics"),
+    ("service.app", "service.backend", "service.demo", "service.server", "service.cli"),
+    ("service.__main__",),
+)
+# What the OAuth and application layers may see of the store: the contract, never a backend.
+STORE_CONTRACT = ("service.store.protocols", "service.store.records")
+COMPOSITION_ROOTS = {"service.app", "service.backend"}
+MAX_LINES = 300
+
+
+def layer(module: str) -> int:
+    for index, prefixes in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return index
+    raise AssertionError(f"{module} is in no layer: add it to LAYERS")
+
+
+def store_violations(module: str, imported: set[str]) -> set[str]:
+    """The store modules ``module`` imports beyond the contract (OAuth and admin layers)."""
+    if not module.startswith(("service.oauth", "service.admin")):
+        return set()
+    return {
+        m
+        for m in imported
+        if (m == "service.store" or m.startswith("service.store."))
+        and not any(m == c or m.startswith(c + ".") for c in STORE_CONTRACT)
+    }
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m != "service"))
+def test_modules_import_only_their_own_layer_or_lower(module):
+    """errors/models/settings/owners/context -> crypto/store/log -> oauth/admin -> api -> app/cli."""
+    higher = {m for m in service_imports(module) if m != "service" and layer(m) > layer(module)}
+
+    assert higher == set()
+
+
+def test_oauth_and_admin_are_siblings_that_never_import_each_other():
+    """The OAuth layer and the application layer do not depend on one another."""
+    crossing = {
+        (m, i)
+        for m in MODULES
+        for i in service_imports(m)
+        if (m.startswith("service.oauth") and i.startswith("service.admin"))
+        or (m.startswith("service.admin") and i.startswith("service.oauth"))
+    }
+
+    assert crossing == set()
+
+
+@pytest.mark.parametrize(
+    "module", sorted(m for m in MODULES if m.startswith(("service.oauth", "service.admin")))
+)
+def test_oauth_and_admin_see_only_the_store_protocols_and_records(module):
+    """service/oauth and service/admin import from service/store nothing but the contract."""
+    assert store_violations(module, MODULES[module]) == set()
+
+
+def test_the_store_rule_catches_a_backend_import_in_a_grant():
+    """The rule above fails for a grant that imports the Redis backend (guards the rule)."""
+    imported = MODULES["service.oauth.grants.password"] | {"service.store.redis"}
+
+    assert store_violations("service.oauth.grants.password", imported) == {"service.store.redis"}
+    assert store_violations("service.oauth.grants.password", {"service.store.keys"}) == {
+        "service.store.keys"
+    }
+
+
+def test_only_composition_roots_name_the_redis_backend():
+    """Outside service/store, only app.py and backend.py import service.store.redis."""
+    users = {
+        m
+        for m, imported in MODULES.items()
+        if not m.startswith("service.store")
+        and any(
+            i == "service.store.redis" or i.startswith("service.store.redis.") for i in imported
+        )
+    }
+
+    assert users == COMPOSITION_ROOTS
+
+
+def test_store_contract_knows_no_redis():
+    """The Protocols and records import neither redis nor a Redis module of the service."""
+    for module in STORE_CONTRACT:
+        assert "redis" not in {top(m) for m in MODULES[module]}
+        assert not {m for m in service_imports(module) if m.startswith("service.store.redis")}
+
+
+def test_cli_reaches_the_store_only_through_the_application_layer():
+    """The CLI parses and prints: it imports no store module, only admin and backend."""
+    imported = {i for m in MODULES if m.startswith("service.cli") for i in service_imports(m)}
+
+    assert not {i for i in imported if i.startswith("service.store")}
+    assert {"service.admin", "service.backend"} <= imported
+
+
+@pytest.mark.parametrize(
+    "path", sorted(SERVICE.rglob("*.py")), ids=lambda p: str(p.relative_to(SERVICE))
+)
+def test_no_module_is_over_300_lines(path):
+    """House style: every module of service/ stays within ~300 lines."""
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= MAX_LINES
+
+
+def test_the_owner_pattern_is_written_once():
+    """The text form of an owner (``[uc]-...``) is spelled in service/owners.py only."""
+    spelled = {
+        module_name(p) for p in SERVICE.rglob("*.py") if "[uc]-" in p.read_text(encoding="utf-8")
+    }
+
+    assert spelled == {"service.owners"}
