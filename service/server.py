@@ -1,5 +1,9 @@
 """`tokenhouse serve`: the embedded store if needed, demo data, then one or more workers.
 
+Start-up never needs an external Redis: it is first touched by requests (and /readyz answers
+503 until it answers). Demo data only ever goes into the embedded store, never into a Redis
+that ``redis.url`` names.
+
 Workers share the port with SO_REUSEPORT. SIGTERM makes each worker answer /readyz with 503,
 keep serving for ``server.drain_delay``, stop accepting, finish in-flight requests within
 ``server.shutdown_timeout`` and exit 0. The parent of ``--workers N`` forwards the signal.
@@ -131,7 +135,9 @@ def run(settings: Settings) -> None:
                 "keys.generated", reason="keys.dir is not set: tokens die with this process"
             )
             settings = replace(settings, keys={"dir": keydir.name})
-        if settings.demo.enabled:
+        if settings.demo.enabled and embedded is None:
+            log.warning("demo.skipped", reason="demo data only goes into the embedded store")
+        elif settings.demo.enabled:
             demo = asyncio.run(_prepare_demo(settings))
             from .demo import banner
 

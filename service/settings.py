@@ -1,7 +1,9 @@
 """Configuration: config/defaults.toml, then config/$TOKENHOUSE_ENV.toml, then env vars.
 
-Env vars are ``TOKENHOUSE_<SECTION>__<KEY>``. ``load_settings`` is pure (the environ is
-passed in), gathers every problem and raises one ``ConfigError`` listing them all.
+Env vars are ``TOKENHOUSE_<SECTION>__<KEY>``. With ``TOKENHOUSE_ENV`` unset only the defaults
+apply: safe (JSON logs, no demo data), yet not ``production`` and its stricter checks.
+``load_settings`` is pure (the environ is passed in), gathers every problem and raises one
+``ConfigError`` listing them all.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ class DemoSettings:
 
 @dataclass(frozen=True)
 class Settings:
-    env: str = "local"
+    env: str = ""  # TOKENHOUSE_ENV; unset: config/defaults.toml alone (safe, yet not production)
     server: ServerSettings = field(default_factory=ServerSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     tokens: TokenSettings = field(default_factory=TokenSettings)
@@ -177,9 +179,9 @@ def load_settings(environ: Mapping[str, str], config_dir: Path | None = None) ->
     problems: list[str] = []
     if config_dir is None:
         config_dir = Path(environ.get("TOKENHOUSE_CONFIG_DIR") or default_config_dir())
-    env = environ.get("TOKENHOUSE_ENV", "local")
+    env = environ.get("TOKENHOUSE_ENV", "")
     merged: dict[str, dict[str, tuple[Any, str]]] = {}
-    for name in ("defaults", env):
+    for name in ("defaults", env) if env else ("defaults",):
         path = config_dir / f"{name}.toml"
         if name == env and name != "defaults" and not path.is_file() and env != "local":
             problems.append(f"TOKENHOUSE_ENV={env!r}: no {path}")

@@ -22,7 +22,7 @@ def test_defaults_file_matches_the_dataclass_defaults():
     """config/defaults.toml holds exactly the dataclass defaults."""
     loaded = load_settings({"TOKENHOUSE_ENV": "defaults"}, CONFIG_DIR)
 
-    assert dataclasses.replace(loaded, env="local") == Settings()
+    assert dataclasses.replace(loaded, env="") == Settings()
 
 
 def test_no_config_files_gives_the_dataclass_defaults(tmp_path):
@@ -108,6 +108,22 @@ def test_toml_problems_are_listed_with_env_problems(tmp_path):
     assert any("unknown setting server.colour" in p for p in problems)
     assert any("[server] port" in p and "expected int" in p for p in problems)
     assert any("TOKENHOUSE_TOKENS__ACCESS_TTL" in p and "expected int" in p for p in problems)
+
+
+def test_unset_environment_is_safe_but_not_production():
+    """TOKENHOUSE_ENV unset: defaults.toml alone: JSON logs, no demo data, not production."""
+    loaded = load_settings({}, CONFIG_DIR)
+
+    assert (loaded.env, loaded.production) == ("", False)
+    assert (loaded.log.format, loaded.demo.enabled) == ("json", False)
+    assert loaded == load_settings({"TOKENHOUSE_ENV": ""}, CONFIG_DIR)
+
+
+def test_local_environment_is_opted_into():
+    """TOKENHOUSE_ENV=local (what `make run` sets): console logs and demo data."""
+    loaded = load_settings({"TOKENHOUSE_ENV": "local"}, CONFIG_DIR)
+
+    assert (loaded.log.format, loaded.demo.enabled) == ("console", True)
 
 
 def test_unknown_environment_name_is_refused():
