@@ -24,6 +24,7 @@ import structlog
 from aiohttp import web
 
 from .api.appkeys import STATE
+from .api.protocol import JsonErrorAppRunner
 from .app import create_app
 from .crypto.jwt import generate_pem
 from .embedded import EmbeddedRedis
@@ -76,7 +77,7 @@ async def _serve(settings: Settings, reuse_port: bool) -> None:
     server = settings.server
     app = create_app(settings)
     state = app[STATE]  # the middleware closes connections while state["draining"]
-    runner = web.AppRunner(
+    runner = JsonErrorAppRunner(
         app,
         access_log=None,
         shutdown_timeout=server.shutdown_timeout,
