@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ENV_PREFIX = "TOKENHOUSE_"
+MAX_LEEWAY = 10  # seconds of clock skew on our own tokens: pods share NTP time
 
 
 class ConfigError(Exception):
@@ -60,6 +61,7 @@ class TokenSettings:
     refresh_max_ttl: int = 7776000
     refresh_grace: int = 60
     max_sessions: int = 100
+    leeway: int = 5
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,11 @@ def validate(s: Settings) -> list[str]:
         p.append("tokens.max_sessions must be >= 1")
     if s.tokens.refresh_grace < 0:
         p.append("tokens.refresh_grace must be >= 0 (0 = strict single use)")
+    if not 0 <= s.tokens.leeway <= MAX_LEEWAY:
+        p.append(
+            f"tokens.leeway must be between 0 and {MAX_LEEWAY} seconds (our own clocks), "
+            f"got {s.tokens.leeway}"
+        )
     if s.tokens.refresh_idle_ttl > s.tokens.refresh_max_ttl:
         p.append("tokens.refresh_idle_ttl must not exceed tokens.refresh_max_ttl")
     if s.keys.algorithm not in ("ES256", "RS256"):

@@ -61,7 +61,8 @@ async def revoke(req: TokenRequest, services: Services) -> bool:
     if claims["client_id"] != client_id:
         return False
     ref = split_session_ref(claims.get("sid"))
-    remaining_ms = int((claims["exp"] - services.clock()) * 1000)
+    # Verification accepts the token until exp plus the leeway: the entry must outlive that.
+    remaining_ms = int((claims["exp"] + services.jwt.leeway - services.clock()) * 1000)
     if remaining_ms <= 0:
         return False
     await services.store.revoke_access_token(ref[0] if ref else None, claims["jti"], remaining_ms)

@@ -141,6 +141,12 @@ def cli_cases(tmp: Path) -> dict[str, tuple[list[str], dict[str, str], int, str]
             2,
             "tokens.issuer must be an absolute http(s) URL, got 'auth.example.com'",
         ),
+        "leeway-over-10": (
+            serve,
+            {"TOKENHOUSE_TOKENS__LEEWAY": "60"},
+            2,
+            "tokens.leeway must be between 0 and 10 seconds (our own clocks), got 60",
+        ),
         "hs256": (
             serve,
             {"TOKENHOUSE_KEYS__ALGORITHM": "HS256"},
@@ -198,6 +204,7 @@ def cli_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "production-no-key",
         "socket-timeout-0",
         "relative-issuer",
+        "leeway-over-10",
         "hs256",
         "symmetric-key",
         "jose-backend",

@@ -208,6 +208,20 @@ async def test_expired_bearer_is_401(client, services):
     assert (status, body) == (401, INVALID_TOKEN)
 
 
+async def test_bearer_past_exp_beyond_the_leeway_is_401(client, services):
+    """A Bearer token 6 s past exp (leeway 5 s) is 401 invalid_token: the SDK refreshes."""
+    app, user, session = await user_session(client, services)
+    sid = services.jwt.verify(session["access_token"], services.clock())["sid"]
+    expired = expired_access_token(services, app, user, ttl=10, ago=16, sid=sid)
+
+    status, body, _ = await post(
+        client, REVOKE, {"token": session["refresh_token"]}, bearer(expired)
+    )
+
+    assert (status, body) == (401, INVALID_TOKEN)
+    assert (await refresh(client, app, session["refresh_token"]))[0] == 200
+
+
 async def test_missing_token_is_400(client, services):
     """The token parameter is required."""
     _, _, session = await user_session(client, services)
@@ -220,7 +234,7 @@ async def test_missing_token_is_400(client, services):
 
 
 async def test_access_token_revocation_puts_jti_in_revocation_set(client, services, settings):
-    """Revoking an access token stores its jti with a TTL of its remaining life; it goes inactive."""
+    """Revoking an access token stores its jti for its remaining life plus the leeway; inactive."""
     app, user, session = await user_session(client, services)
     claims = services.jwt.verify(session["access_token"], services.clock())
 
@@ -231,7 +245,8 @@ async def test_access_token_revocation_puts_jti_in_revocation_set(client, servic
     assert (status, body) == (200, {})
     key = services.store.keys.revoked(user_owner(user.user_id), claims["jti"])
     ttl = await services.store.redis.pttl(key)
-    assert 0 < ttl <= settings.tokens.access_ttl * 1000
+    tokens = settings.tokens
+    assert tokens.access_ttl * 1000 < ttl <= (tokens.access_ttl + tokens.leeway) * 1000
     assert await introspect(client, app, session["access_token"]) == {"active": False}
     assert (await refresh(client, app, session["refresh_token"]))[0] == 200  # session lives on
 

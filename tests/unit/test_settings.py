@@ -163,6 +163,8 @@ def test_config_error_message_lists_every_problem():
         ),
         ({"TOKENHOUSE_TOKENS__ACCESS_TTL": "0"}, "tokens.access_ttl must be positive"),
         ({"TOKENHOUSE_TOKENS__REFRESH_GRACE": "-1"}, "tokens.refresh_grace must be >= 0"),
+        ({"TOKENHOUSE_TOKENS__LEEWAY": "-1"}, "tokens.leeway must be between 0 and 10"),
+        ({"TOKENHOUSE_TOKENS__LEEWAY": "60"}, "tokens.leeway must be between 0 and 10"),
         ({"TOKENHOUSE_SERVER__BODY_LIMIT": "100"}, "server.body_limit must be between"),
         ({"TOKENHOUSE_REDIS__PREFIX": "{th}"}, "redis.prefix must be non-empty"),
     ],
