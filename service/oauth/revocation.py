@@ -14,11 +14,19 @@ from .. import context
 from ..crypto.jwt import InvalidJwt
 from ..errors import ErrorCode, OAuthError
 from ..models import TokenRequest
+from .access import is_live
 from .client_auth import require_confidential
 from .services import Services
 from .tokens import RefreshToken, split_session_ref
 
 log = structlog.get_logger("tokenhouse.revocation")
+
+
+def invalid_bearer(detail: str) -> OAuthError:
+    """401 invalid_token (RFC 6750 §3.1): the SDK refreshes its token and retries."""
+    return OAuthError(
+        ErrorCode.INVALID_TOKEN, detail=detail, www_authenticate='Bearer error="invalid_token"'
+    )
 
 
 async def caller_client_id(req: TokenRequest, services: Services) -> str:
@@ -27,11 +35,9 @@ async def caller_client_id(req: TokenRequest, services: Services) -> str:
         try:
             claims = services.jwt.verify(req.bearer, services.clock())
         except InvalidJwt as exc:
-            raise OAuthError(
-                ErrorCode.INVALID_TOKEN,
-                detail=str(exc),
-                www_authenticate='Bearer error="invalid_token"',
-            ) from exc
+            raise invalid_bearer(str(exc)) from exc
+        if not await is_live(claims, services):
+            raise invalid_bearer("session ended or token revoked")
         return str(claims["client_id"])
     client = await require_confidential(req.credentials, services, req.source)
     return client.client_id

@@ -1,5 +1,5 @@
-"""Our own access tokens on real Redis: a few seconds of leeway, and revocation entries that
-outlive that leeway."""
+"""Our own access tokens on real Redis: a few seconds of leeway, revocation entries that outlive
+that leeway, and the revoke endpoint's Bearer checked like every other use of our tokens."""
 
 from __future__ import annotations
 
@@ -11,10 +11,14 @@ import pytest
 from ..factories import make_client, make_user
 from ..flows import (
     INVALID_SUBJECT,
+    REVOKE,
+    bearer,
     exchange,
     jwt_parts,
     login,
     ok,
+    post,
+    refresh,
     revoke_sdk,
 )
 from .conftest import services_of
@@ -23,6 +27,10 @@ pytestmark = pytest.mark.integration
 
 SECRET = "app-secret-value"
 DEFAULT_LEEWAY = 5
+INVALID_TOKEN = {
+    "error": "invalid_token",
+    "error_description": "The access token is invalid, expired or revoked.",
+}
 
 
 async def user_login(client):
@@ -80,3 +88,52 @@ async def test_token_revoked_near_its_expiry_stays_refused_through_the_leeway(ma
     answer = await exchange(client, app.client_id, SECRET, access)
 
     assert answer == (401, INVALID_SUBJECT)
+
+
+async def test_revoked_access_token_cannot_authorise_a_revoke(client):
+    """A Bearer whose jti was revoked is 401 invalid_token; the session it names lives on."""
+    app, user, tokens = await user_login(client)
+    other = await ok(login(client, app.client_id, user.email, "pw"))
+    access = tokens["access_token"]
+    assert (await revoke_sdk(client, access, access))[0] == 200
+
+    async with client.post(
+        REVOKE, data={"token": other["refresh_token"]}, headers=bearer(access)
+    ) as resp:
+        answer = (resp.status, await resp.json(), resp.headers.get("WWW-Authenticate"))
+
+    assert answer == (401, INVALID_TOKEN, 'Bearer error="invalid_token"')
+    assert (await refresh(client, app.client_id, other["refresh_token"]))[0] == 200
+
+
+async def test_logged_out_sessions_access_token_cannot_authorise_a_revoke(client):
+    """After logout (its refresh token revoked) the session's access token is refused as Bearer."""
+    app, user, tokens = await user_login(client)
+    other = await ok(login(client, app.client_id, user.email, "pw"))
+    assert (await revoke_sdk(client, tokens["access_token"], tokens["refresh_token"]))[0] == 200
+
+    answer = await post(
+        client, REVOKE, {"token": other["refresh_token"]}, headers=bearer(tokens["access_token"])
+    )
+
+    assert answer == (401, INVALID_TOKEN)
+    assert (await refresh(client, app.client_id, other["refresh_token"]))[0] == 200
+
+
+async def test_revoked_anonymous_token_cannot_authorise_a_revoke(client):
+    """An anonymous access token revoked by its client is refused as a Bearer."""
+    store = services_of(client).store
+    app = await make_client(store)
+    anon = await ok(
+        post(
+            client,
+            "/v1/auth/token",
+            {"grant_type": "client_credentials", "client_id": app.client_id},
+        )
+    )
+    access = anon["access_token"]
+    assert (await revoke_sdk(client, access, access))[0] == 200
+
+    answer = await revoke_sdk(client, access, access)
+
+    assert answer == (401, INVALID_TOKEN)

@@ -33,16 +33,18 @@ def bearer(access: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access}"}
 
 
+APP_SECRET = "app-s3cret"
+
+
 async def user_session(client, services, **app_kw):
-    app = await new_app(services.store, **app_kw)
+    app = await new_app(services.store, **{"secret": APP_SECRET, **app_kw})
     user = await make_user(services.store)
     return app, user, await login(client, app, user)
 
 
-async def introspect(client, app, token_text, secret=None):
-    data = {"client_id": app.client_id, "token": token_text}
-    if secret:
-        data["client_secret"] = secret
+async def introspect(client, app, token_text, secret=APP_SECRET):
+    """Introspection by the app itself (a confidential client)."""
+    data = {"client_id": app.client_id, "client_secret": secret, "token": token_text}
     status, body, _ = await post(client, INTROSPECT, data)
     assert status == 200, body
     return body
@@ -145,16 +147,30 @@ async def test_unknown_token_is_200(client, services, kind):
 
 
 async def test_already_revoked_token_is_200(client, services):
-    """Revoking twice is 200 both times."""
+    """Revoking twice as the client is 200 both times."""
+    app, _, session = await user_session(client, services)
+    form = {"token": session["refresh_token"]}
+
+    first = await post(
+        client, REVOKE, form, {"Authorization": basic_auth(app.client_id, APP_SECRET)}
+    )
+    second = await post(
+        client, REVOKE, form, {"Authorization": basic_auth(app.client_id, APP_SECRET)}
+    )
+
+    assert (first[0], second[0]) == (200, 200)
+
+
+async def test_bearer_of_an_ended_session_is_401(client, services):
+    """SDK form twice: the second Bearer belongs to the ended session, so 401 invalid_token."""
     _, _, session = await user_session(client, services)
     form = {"token": session["refresh_token"]}
 
     first = await post(client, REVOKE, form, bearer(session["access_token"]))
-    second = await post(
-        client, REVOKE, form, {"Authorization": f"Bearer {session['access_token']}"}
-    )
+    second = await post(client, REVOKE, form, bearer(session["access_token"]))
 
-    assert (first[0], second[0]) == (200, 200)
+    assert (first[0], first[1]) == (200, {})
+    assert (second[0], second[1]) == (401, INVALID_TOKEN)
 
 
 async def test_another_clients_refresh_token_is_200_and_stays_alive(client, services):
@@ -253,14 +269,16 @@ async def test_access_token_revocation_puts_jti_in_revocation_set(client, servic
 
 async def test_anonymous_access_token_revocation(client, services):
     """An anonymous token's jti goes into the owner-less revocation set."""
-    app = await new_app(services.store)
+    app = await new_app(services.store, secret=APP_SECRET)
     _, anon, _ = await post(
         client, "/v1/auth/token", {"grant_type": "client_credentials", "client_id": app.client_id}
     )
     jti = services.jwt.verify(anon["access_token"], services.clock())["jti"]
 
     status, body, _ = await post(
-        client, REVOKE, {"token": anon["access_token"], "client_id": app.client_id}
+        client,
+        REVOKE,
+        {"token": anon["access_token"], "client_id": app.client_id, "client_secret": APP_SECRET},
     )
 
     assert (status, body) == (200, {})
