@@ -73,3 +73,16 @@ async def require_confidential(creds: ClientCredentials, services: Services, sou
     if auth.client.has_secret and not auth.secret_verified:
         raise invalid_client(creds, "secret required")
     return auth.client
+
+
+async def require_secret(creds: ClientCredentials, services: Services, source: str) -> Client:
+    """A confidential client that proved its secret; anything else is 401 invalid_client.
+
+    No credentials, or a public client naming itself, fail the same way as a wrong secret.
+    """
+    if not creds.client_id or creds.client_secret is None:
+        raise invalid_client(creds, "client authentication with a secret required")
+    auth = await authenticate_client(creds, services, source=source)
+    if not auth.secret_verified:  # defensive: a presented secret is either checked or refused
+        raise invalid_client(creds, "secret required")
+    return auth.client

@@ -141,7 +141,9 @@ def test_introspection_active_then_inactive(api, cli):
     _, dead_refresh = api.introspect(app["client_id"], app["client_secret"], login["refresh_token"])
 
     assert status == 200
-    assert live_access["active"] is True and live_access["token_type"] == "access_token"
+    assert live_access["active"] is True and live_access["token_type"] == "bearer"
+    assert live_access["token_use"] == "access_token"
     assert live_access["sub"] == user_id and live_access["client_id"] == app["client_id"]
-    assert live_refresh["active"] is True and live_refresh["token_type"] == "refresh_token"
+    assert live_refresh["active"] is True and live_refresh["token_type"] == "bearer"
+    assert live_refresh["token_use"] == "refresh_token"
     assert dead_access == {"active": False} and dead_refresh == {"active": False}
