@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ENV_PREFIX = "TOKENHOUSE_"
+MAX_REFRESH_GRACE = 300  # seconds; beyond it reuse detection is all but off
 MAX_LEEWAY = 10  # seconds of clock skew on our own tokens: pods share NTP time
 
 
@@ -243,8 +244,12 @@ def validate(s: Settings) -> list[str]:
             p.append(f"tokens.{name} must be positive")
     if s.tokens.max_sessions < 1:
         p.append("tokens.max_sessions must be >= 1")
-    if s.tokens.refresh_grace < 0:
-        p.append("tokens.refresh_grace must be >= 0 (0 = strict single use)")
+    if not 0 <= s.tokens.refresh_grace <= MAX_REFRESH_GRACE:
+        # A long window lets a stolen refresh token be used without tripping reuse detection.
+        p.append(
+            f"tokens.refresh_grace must be between 0 (strict single use) and "
+            f"{MAX_REFRESH_GRACE} seconds, got {s.tokens.refresh_grace}"
+        )
     if not 0 <= s.tokens.leeway <= MAX_LEEWAY:
         p.append(
             f"tokens.leeway must be between 0 and {MAX_LEEWAY} seconds (our own clocks), "

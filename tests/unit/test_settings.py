@@ -126,6 +126,14 @@ def test_local_environment_is_opted_into():
     assert (loaded.log.format, loaded.demo.enabled) == ("console", True)
 
 
+@pytest.mark.parametrize("grace", ["0", "300"])
+def test_refresh_grace_bounds_are_accepted(grace):
+    """refresh_grace 0 (strict) and 300 (the cap) load."""
+    loaded = load_settings({"TOKENHOUSE_ENV": "test", "TOKENHOUSE_TOKENS__REFRESH_GRACE": grace})
+
+    assert loaded.tokens.refresh_grace == int(grace)
+
+
 def test_unknown_environment_name_is_refused():
     """TOKENHOUSE_ENV naming a missing config file is a problem, not a silent default."""
     problems = problems_of({"TOKENHOUSE_ENV": "staging"})
@@ -162,7 +170,8 @@ def test_config_error_message_lists_every_problem():
             "tokens.refresh_idle_ttl must not exceed tokens.refresh_max_ttl",
         ),
         ({"TOKENHOUSE_TOKENS__ACCESS_TTL": "0"}, "tokens.access_ttl must be positive"),
-        ({"TOKENHOUSE_TOKENS__REFRESH_GRACE": "-1"}, "tokens.refresh_grace must be >= 0"),
+        ({"TOKENHOUSE_TOKENS__REFRESH_GRACE": "-1"}, "tokens.refresh_grace must be between 0"),
+        ({"TOKENHOUSE_TOKENS__REFRESH_GRACE": "301"}, "and 300 seconds, got 301"),
         ({"TOKENHOUSE_TOKENS__LEEWAY": "-1"}, "tokens.leeway must be between 0 and 10"),
         ({"TOKENHOUSE_TOKENS__LEEWAY": "60"}, "tokens.leeway must be between 0 and 10"),
         ({"TOKENHOUSE_SERVER__BODY_LIMIT": "100"}, "server.body_limit must be between"),
