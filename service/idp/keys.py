@@ -79,12 +79,6 @@ class KeyCache:
         self._tried_at: float | None = None  # last attempt, successful or not
         self._failure: str | None = None  # why the last attempt failed
         self._lock = asyncio.Lock()
-        self._attempts = 0
-
-    @property
-    def fetches(self) -> int:
-        """Fetch attempts so far."""
-        return self._attempts
 
     async def get(self, kid: str) -> dict[str, Any] | None:
         """The key named ``kid``; None when the provider does not publish it.
@@ -92,8 +86,8 @@ class KeyCache:
         Raises IdpUnavailable when the provider cannot be asked and no usable key is cached.
         """
         key = self._keys.get(kid)
-        if key is not None and not self._stale():
-            return key
+        if key is not None and (not self._stale() or self._lock.locked()):
+            return key  # a stale key is not held up by a refetch already under way
         async with self._lock:  # one fetch at a time; waiters see its result
             key = self._keys.get(kid)
             if key is not None and not self._stale():
@@ -116,7 +110,7 @@ class KeyCache:
 
     async def _fetch(self) -> None:
         self._tried_at = self._monotonic()
-        self._attempts += 1
+        self._failure = "identity provider keys could not be fetched"  # kept if cancelled
         try:
             keys = parse_jwks(await self._load())
         except IdpUnavailable as exc:

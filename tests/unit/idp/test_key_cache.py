@@ -36,10 +36,13 @@ class Provider:
         self.keys = list(keys)
         self.loads = 0
         self.down = False
+        self.gate: asyncio.Event | None = None  # when set, a load waits for it
 
     async def load(self) -> Any:
         self.loads += 1
         await asyncio.sleep(0)
+        if self.gate is not None:
+            await self.gate.wait()
         if self.down:
             raise IdpUnavailable("identity provider could not be reached (ClientConnectorError)")
         return {"keys": list(self.keys)}
@@ -206,3 +209,31 @@ def test_parse_jwks_refuses_the_wrong_shape(doc):
         parse_jwks(doc)
 
     assert str(caught.value) == "identity provider published a JWKS of the wrong shape"
+
+
+async def test_stale_key_is_served_while_a_refetch_is_under_way(ticker):
+    """A known but stale key answers at once while another request is refetching."""
+    provider = Provider(RS.jwk)
+    cache = cache_of(provider, ticker)
+    await cache.get("rs-1")
+    ticker.advance(MAX_AGE)
+    provider.gate = gate = asyncio.Event()
+    refetch = asyncio.create_task(cache.get("rs-1"))
+    await asyncio.sleep(0)
+
+    assert await asyncio.wait_for(cache.get("rs-1"), 0.5) == RS.jwk
+    gate.set()
+    assert await refetch == RS.jwk
+
+
+async def test_interrupted_first_fetch_is_unavailable_not_invalid(ticker):
+    """A first fetch that was cancelled leaves no key: the next token is unavailable, not invalid."""
+    cache = KeyCache(asyncio.Event().wait, name="local", monotonic=ticker)
+    task = asyncio.create_task(cache.get("rs-1"))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    with pytest.raises(IdpUnavailable, match="keys could not be fetched"):
+        await cache.get("rs-1")
