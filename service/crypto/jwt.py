@@ -239,3 +239,69 @@ class JwtCodec:
         nbf = c.get("nbf")
         if nbf is not None and (not isinstance(nbf, int) or nbf > now + leeway):
             raise InvalidJwt("not yet valid")
+
+
+# Foreign tokens: ID tokens of identity providers, verified with a public JWK the caller fetched.
+
+FOREIGN_MAX_LENGTH = 16_384
+FOREIGN_KEY_TYPES = {"RS256": "RSA", "ES256": "EC"}  # the only algorithms a foreign token may use
+
+
+def foreign_header(token: str) -> dict[str, Any]:
+    """The header of a foreign compact JWS, unverified: only to pick its key by ``kid``."""
+    if len(token) > FOREIGN_MAX_LENGTH or token.count(".") != 2:
+        raise InvalidJwt("not a compact JWS")
+    try:
+        header = jws.get_unverified_header(token)
+    except (JOSEError, ValueError, TypeError) as exc:
+        raise InvalidJwt("unreadable header") from exc
+    if not isinstance(header, dict):
+        raise InvalidJwt("header is not an object")
+    return header
+
+
+def verify_foreign(
+    token: str,
+    public_jwk: dict[str, Any],
+    *,
+    algorithms: tuple[str, ...],
+    now: float,
+    leeway: int,
+) -> dict[str, Any]:
+    """The claims of a foreign token signed by ``public_jwk``; InvalidJwt otherwise.
+
+    The header's ``alg`` must be pinned, match the key's type (so HS256 keyed with a public
+    key never runs) and its ``kid`` must name this key; ``exp`` and ``iat`` are required and
+    checked with ``leeway`` seconds of skew. The caller checks ``iss``, ``aud`` and ``sub``.
+    """
+    header = foreign_header(token)
+    alg = header.get("alg")
+    if alg not in algorithms or alg not in FOREIGN_KEY_TYPES:
+        raise InvalidJwt("alg is not allowed")
+    if FORBIDDEN_HEADERS & header.keys():
+        raise InvalidJwt("header names a key source or critical extension")
+    if header.get("kid") != public_jwk.get("kid"):
+        raise InvalidJwt("kid does not name this key")
+    if public_jwk.get("kty") != FOREIGN_KEY_TYPES[alg] or public_jwk.get("alg", alg) != alg:
+        raise InvalidJwt("alg does not fit the key")
+    try:
+        key = jwk.construct(public_jwk, alg)
+        claims = orjson.loads(jws.verify(token, key, algorithms=[alg]))
+    except (JOSEError, ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise InvalidJwt("bad key, signature or payload") from exc
+    if not isinstance(claims, dict):
+        raise InvalidJwt("claims are not an object")
+    for name in ("exp", "iat"):
+        value = claims.get(name)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise InvalidJwt(f"missing or malformed {name}")
+    if claims["exp"] <= now - leeway:
+        raise InvalidJwt("expired")
+    if claims["iat"] > now + leeway:
+        raise InvalidJwt("issued in the future")
+    nbf = claims.get("nbf")
+    if nbf is not None and (
+        not isinstance(nbf, int | float) or isinstance(nbf, bool) or nbf > now + leeway
+    ):
+        raise InvalidJwt("not yet valid")
+    return claims

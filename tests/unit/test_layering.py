@@ -78,3 +78,11 @@ def test_only_crypto_jwt_imports_jose():
     users = {m for m, imported in MODULES.items() if "jose" in {top(i) for i in imported}}
 
     assert users == {"service.crypto.jwt"}
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("service.idp")))
+def test_idp_is_an_outbound_adapter(module):
+    """service/idp uses aiohttp's client only: never aiohttp.web, redis, the OAuth or HTTP layer."""
+    forbidden = ("aiohttp.web", "redis", "service.oauth", "service.api", "service.store")
+
+    assert not {m for m in MODULES[module] if m.startswith(forbidden)}
