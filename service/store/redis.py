@@ -32,6 +32,8 @@ SCRIPTS = (
     "revoke_session",
     "check_session",
     "inspect_refresh",
+    "count_attempt",
+    "forgive_attempt",
 )
 
 
@@ -475,33 +477,15 @@ class RedisStore:
         return await self._run("revoke_owner", drop)
 
     # throttling -------------------------------------------------------------------------
-    async def failure_counts(self, keys: list[str]) -> list[tuple[int, int]]:
-        """(count, ttl seconds) for each failure counter."""
+    async def count_attempt(self, key: str, limit: int, window: int) -> tuple[bool, int]:
+        """Count a login attempt on one counter: (True, count), or at the limit (False, seconds
+        until the window ends) with nothing counted."""
+        result = await self._script("count_attempt", [key], [limit, window])
+        return int(result[0]) == 1, int(result[1])
 
-        async def read() -> list[tuple[int, int]]:
-            pipe = self.redis.pipeline(transaction=False)
-            for key in keys:
-                pipe.get(key)
-                pipe.ttl(key)
-            raw = await pipe.execute()
-            return [(int(raw[i] or 0), int(raw[i + 1])) for i in range(0, len(raw), 2)]
-
-        return await self._run("throttle_read", read)
-
-    async def record_failure(self, keys: list[str], window: int) -> None:
-        async def write() -> None:
-            pipe = self.redis.pipeline(transaction=False)
-            for key in keys:
-                # SET NX EX then INCR: the window starts at the first failure (Redis 6.2 has
-                # no EXPIRE NX) and INCR keeps the TTL.
-                pipe.set(key, 0, ex=window, nx=True)
-                pipe.incr(key)
-            await pipe.execute()
-
-        await self._run("throttle_write", write)
-
-    async def clear_failures(self, key: str) -> None:
-        await self._run("throttle_clear", lambda: self.redis.delete(key))
+    async def forgive_attempt(self, key: str, *, everything: bool = False) -> None:
+        """Give back one counted attempt, or every one (the window is kept)."""
+        await self._script("forgive_attempt", [key], ["all" if everything else "one"])
 
     async def close(self) -> None:
         close = getattr(self.redis, "aclose", None) or self.redis.close
