@@ -182,18 +182,27 @@ async def users_list(args: argparse.Namespace, settings: Settings) -> None:
 
 async def users_set_password(args: argparse.Namespace, settings: Settings) -> None:
     password = _read_secret(args, "new password")
+    pw = SecretHasher(settings.hashing).hash(password)
     async with open_store(settings) as store:
         user = await _user(store, args.email)
-        await store.update_user(user.user_id, pw=SecretHasher(settings.hashing).hash(password))
-        ended = await store.revoke_owner(user_owner(user.user_id)) if args.logout else 0
+        if args.logout:  # the new password and the end of every session: one atomic step
+            ended = await store.revoke_owner(user_owner(user.user_id), pw=pw)
+        else:
+            ended = 0 if await store.update_user(user.user_id, pw=pw) else -1
+        if ended < 0:
+            raise CliError(f"no user {args.email}")
     _out(args, {"id": user.user_id, "sessions_ended": ended}, f"password set for {user.email}")
 
 
 async def users_disable(args: argparse.Namespace, settings: Settings) -> None:
     async with open_store(settings) as store:
         user = await _user(store, args.email)
-        await store.update_user(user.user_id, disabled="0" if args.enable else "1")
-        ended = 0 if args.enable else await store.revoke_owner(user_owner(user.user_id))
+        if args.enable:
+            ended = 0 if await store.update_user(user.user_id, disabled="0") else -1
+        else:  # disabled and every session ended in one atomic step
+            ended = await store.revoke_owner(user_owner(user.user_id), disabled="1")
+        if ended < 0:
+            raise CliError(f"no user {args.email}")
     state = "enabled" if args.enable else "disabled"
     _out(
         args,
@@ -205,8 +214,12 @@ async def users_disable(args: argparse.Namespace, settings: Settings) -> None:
 async def users_delete(args: argparse.Namespace, settings: Settings) -> None:
     async with open_store(settings) as store:
         user = await _user(store, args.email)
-        await store.delete_user(user)
-    _out(args, {"id": user.user_id, "deleted": True}, f"deleted {user.email}")
+        ended = await store.delete_user(user)
+    _out(
+        args,
+        {"id": user.user_id, "deleted": True, "sessions_ended": ended},
+        f"deleted {user.email} ({ended} sessions ended)",
+    )
 
 
 # sessions -----------------------------------------------------------------------------------
@@ -236,7 +249,7 @@ async def sessions_revoke(args: argparse.Namespace, settings: Settings) -> None:
                 raise CliError("a session id looks like u-<user id>.<id> or c-<client id>.<id>")
             ended = int(await store.revoke_one(owner, sid))
         else:
-            ended = await store.revoke_owner(await _owner(args, store))
+            ended = max(0, await store.revoke_owner(await _owner(args, store)))
     _out(args, {"sessions_ended": ended}, f"{ended} session(s) ended")
 
 

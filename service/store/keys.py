@@ -1,11 +1,14 @@
 """Every Redis key name, built from the configured prefix. The layout is an operator interface.
 
-Sessions, the session index and revoked access tokens of one owner share a hash tag
-(``{u-<user id>}`` or ``{c-<client id>}``) so every script touches a single Cluster slot.
+Sessions, the session index, revoked access tokens and (for a user) the user record of one
+owner share a hash tag (``{u-<user id>}`` or ``{c-<client id>}``) so every script touches a
+single Cluster slot.
 
     <p>client:<client_id>             hash   kind, name, secret (argon2id hash), created
     <p>email:<lower-case email>       string user id
-    <p>user:{u-<uid>}                 hash   email, pw (argon2id hash), disabled, created
+    <p>user:{u-<uid>}                 hash   email, pw (argon2id hash), disabled, gen (advances
+                                             when all the user's sessions end), created; a
+                                             user's session lives only while this key exists
     <p>s:{<owner>}:<sid>              hash   one session: cid, scope, cur/prev (SHA-256 of the
                                              refresh tokens, 128 bits); TTL = idle TTL
     <p>g:{<owner>}:<sid>              string the current token's secret wrapped under the
@@ -59,8 +62,11 @@ class Keys:
     def session(self, owner: str, sid: str) -> str:
         return f"{self.session_prefix(owner)}{sid}"
 
+    def grace_prefix(self, owner: str) -> str:
+        return f"{self.prefix}g:{{{owner}}}:"
+
     def grace(self, owner: str, sid: str) -> str:
-        return f"{self.prefix}g:{{{owner}}}:{sid}"
+        return f"{self.grace_prefix(owner)}{sid}"
 
     def index(self, owner: str) -> str:
         return f"{self.prefix}sessions:{{{owner}}}"

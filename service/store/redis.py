@@ -34,6 +34,12 @@ SCRIPTS = (
     "inspect_refresh",
     "count_attempt",
     "forgive_attempt",
+    "end_sessions",
+    "delete_user",
+    "hash_create",
+    "hash_update",
+    "rehash_password",
+    "swap_value",
 )
 
 
@@ -289,55 +295,62 @@ class RedisStore:
             email=data.get("email", ""),
             password_hash=data.get("pw", ""),
             disabled=data.get("disabled", "0") == "1",
+            generation=int(data.get("gen", "0") or 0),
         )
 
+    async def _swap(self, key: str, expected: str, new: str) -> bool:
+        return bool(await self._script("swap_value", [key], [expected, new]))
+
     async def create_user(self, user: User) -> bool:
-        """Store a new user; False when the email is taken."""
+        """Store a new user; False when the email is taken.
+
+        The email is claimed first, then the record is created; an email left naming a user
+        whose record is gone (a deletion cut short) is taken over."""
         email_key = self.keys.email(user.email)
-        taken = not await self._run(
-            "create_user", lambda: self.redis.set(email_key, user.user_id, nx=True)
-        )
-        if taken:
-            return False
-        mapping = {
+        if not await self._swap(email_key, "", user.user_id):
+            holder = await self.get_user_id(user.email)
+            if holder is None or await self.get_user(holder) is not None:
+                return False
+            if not await self._swap(email_key, holder, user.user_id):
+                return False
+        fields = {
             "email": user.email.strip().lower(),
             "pw": user.password_hash,
             "disabled": "1" if user.disabled else "0",
+            "gen": "0",
             "created": int(time.time()),
         }
-        key = self.keys.user(user.user_id)
-        await self._run("create_user", lambda: self.redis.hset(key, mapping=mapping))
-        return True
+        args = [w for pair in fields.items() for w in pair]
+        try:
+            created = await self._script("hash_create", [self.keys.user(user.user_id)], args)
+        except StoreUnavailable:
+            await self._swap(email_key, user.user_id, "")
+            raise
+        if not created:  # the id is taken: give the email back
+            await self._swap(email_key, user.user_id, "")
+        return bool(created)
 
     async def update_user(self, user_id: str, **fields: str) -> bool:
+        """Set fields of an existing user (a deleted user is never re-created); False: none."""
+        args = [w for pair in fields.items() for w in pair]
+        return bool(await self._script("hash_update", [self.keys.user(user_id)], args))
+
+    async def set_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> bool:
+        """Replace the hash only if it is still ``old_hash`` (rehash on login), atomically."""
         key = self.keys.user(user_id)
+        return bool(await self._script("rehash_password", [key], [old_hash, new_hash]))
 
-        async def update() -> bool:
-            if not await self.redis.exists(key):
-                return False
-            await self.redis.hset(key, mapping=fields)
-            return True
-
-        return await self._run("update_user", update)
-
-    async def set_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> None:
-        """Replace the hash only if it is still ``old_hash`` (rehash on login)."""
-        key = self.keys.user(user_id)
-
-        async def swap() -> None:
-            if _s(await self.redis.hget(key, "pw") or b"") == old_hash:
-                await self.redis.hset(key, "pw", new_hash)
-
-        await self._run("rehash", swap)
-
-    async def delete_user(self, user: User) -> None:
+    async def delete_user(self, user: User) -> int:
+        """Delete the user and end every session of theirs in one step, then free the email;
+        the count of sessions ended."""
         from .keys import user_owner
 
-        await self.revoke_owner(user_owner(user.user_id))
-        await self._run(
-            "delete_user",
-            lambda: self.redis.delete(self.keys.user(user.user_id), self.keys.email(user.email)),
-        )
+        owner = user_owner(user.user_id)
+        keys = [self.keys.user(user.user_id), self.keys.index(owner)]
+        prefixes = [self.keys.session_prefix(owner), self.keys.grace_prefix(owner)]
+        ended = int(await self._script("delete_user", keys, prefixes))
+        await self._swap(self.keys.email(user.email), user.user_id, "")
+        return ended
 
     async def list_users(self) -> list[User]:
         ids: list[str] = []
@@ -352,6 +365,12 @@ class RedisStore:
         return [u for u in users if u is not None]
 
     # sessions ---------------------------------------------------------------------------
+    def _user_key(self, owner: str) -> list[str]:
+        """The user record a session's scripts check: users only (a client record has no
+        hash tag, so an integration client's sessions do not look at it)."""
+        kind, _, user_id = owner.partition("-")
+        return [self.keys.user(user_id)] if kind == "u" else []
+
     async def create_session(
         self,
         owner: str,
@@ -363,8 +382,11 @@ class RedisStore:
         idle_ms: int,
         max_ms: int,
         cap: int,
+        generation: int | None = None,
     ) -> int:
-        keys = [self.keys.session(owner, sid), self.keys.index(owner)]
+        """Store a new session; its absolute expiry (ms), or 0 when the owner is a user who is
+        gone, disabled, or whose sessions all ended since ``generation`` was read."""
+        keys = [self.keys.session(owner, sid), self.keys.index(owner), *self._user_key(owner)]
         args = [
             sid,
             client_id,
@@ -374,6 +396,7 @@ class RedisStore:
             max_ms,
             self.keys.session_prefix(owner),
             cap,
+            "" if generation is None else generation,
         ]
         return int(await self._script("create_session", keys, args))
 
@@ -390,7 +413,12 @@ class RedisStore:
         idle_ms: int,
         scope: str,
     ) -> list[Any]:
-        keys = [self.keys.session(owner, sid), self.keys.index(owner), self.keys.grace(owner, sid)]
+        keys = [
+            self.keys.session(owner, sid),
+            self.keys.index(owner),
+            self.keys.grace(owner, sid),
+            *self._user_key(owner),
+        ]
         args = [sid, digest, client_id, new_digest, wrap, grace_ms, idle_ms, scope]
         return list(await self._script("refresh_session", keys, args))
 
@@ -404,6 +432,7 @@ class RedisStore:
             self.keys.session(owner, sid),
             self.keys.index(owner),
             self.keys.revoked(owner, jti),
+            *self._user_key(owner),
         ]
         result = await self._script("check_session", keys, [sid])
         if not result or int(result[0]) != 1:
@@ -413,7 +442,12 @@ class RedisStore:
     async def inspect_refresh(
         self, owner: str, sid: str, digest: bytes
     ) -> tuple[str, str, int, int] | None:
-        keys = [self.keys.session(owner, sid), self.keys.index(owner), self.keys.grace(owner, sid)]
+        keys = [
+            self.keys.session(owner, sid),
+            self.keys.index(owner),
+            self.keys.grace(owner, sid),
+            *self._user_key(owner),
+        ]
         result = await self._script("inspect_refresh", keys, [sid, digest])
         if not result or int(result[0]) != 1:
             return None
@@ -463,18 +497,15 @@ class RedisStore:
 
         return await self._run("revoke_one", drop)
 
-    async def revoke_owner(self, owner: str) -> int:
-        """End every session of a user or integration client; the count ended."""
-        index = self.keys.index(owner)
+    async def revoke_owner(self, owner: str, **user_fields: str) -> int:
+        """End every session of a user or integration client in one step; the count ended.
 
-        async def drop() -> int:
-            sids = [_s(s) for s in await self.redis.zrange(index, 0, -1)]
-            await self.redis.delete(index)
-            for sid in sids:
-                await self.redis.delete(self.keys.session(owner, sid), self.keys.grace(owner, sid))
-            return len(sids)
-
-        return await self._run("revoke_owner", drop)
+        For a user the same step sets ``user_fields`` and advances the user's session
+        generation, so a login in flight creates no session afterwards; -1: no such user."""
+        keys = [self.keys.index(owner), *self._user_key(owner)]
+        args = [self.keys.session_prefix(owner), self.keys.grace_prefix(owner)]
+        args += [w for pair in user_fields.items() for w in pair]
+        return int(await self._script("end_sessions", keys, args))
 
     # throttling -------------------------------------------------------------------------
     async def count_attempt(self, key: str, limit: int, window: int) -> tuple[bool, int]:

@@ -18,6 +18,12 @@ IDLE_MS = 60_000
 MAX_MS = 600_000
 
 
+@pytest.fixture(autouse=True)
+async def owner_user(store):
+    """OWNER's user record: a user's session scripts require the user to exist."""
+    await store.redis.hset(store.keys.user(OWNER[2:]), mapping={"email": "o@example.com"})
+
+
 def digest(text: str) -> bytes:
     return hashlib.sha256(text.encode()).digest()
 

@@ -1,7 +1,9 @@
 """Resource owner password credentials grant: RFC 6749 §4.3.
 
 Kept for Sharetribe compatibility although RFC 9700 §2.4 says it MUST NOT be used. Unknown
-user, disabled user and wrong password give the same answer after the same argon2 work.
+user, disabled user and wrong password give the same answer after the same argon2 work. The
+session is created in one Lua step with a check of the user's state, so a login whose password
+check overlaps with "end all sessions" (disable, delete, password change) creates none.
 """
 
 from __future__ import annotations
@@ -63,6 +65,13 @@ class PasswordGrant:
             sub=user.user_id,
             client_id=client.client_id,
             scope=scope,
+            user_generation=user.generation,
         )
+        if response is None:  # disabled, deleted or logged out everywhere while argon2 ran
+            raise OAuthError(
+                ErrorCode.INVALID_GRANT,
+                "Invalid username or password.",
+                detail="the user changed during the login",
+            )
         await throttle.login_succeeded(services, attempt)
         return response
