@@ -25,7 +25,7 @@ from .embedded import EmbeddedRedis
 from .errors import StoreUnavailable
 from .models import Client, ClientKind, User
 from .settings import ConfigError, Settings, load_settings, replace
-from .store.keys import OWNER_RE, client_owner, user_owner
+from .store.keys import CLIENT_ID_RE, OWNER_RE, client_owner, user_owner
 from .store.redis import RedisStore, connect
 
 
@@ -87,13 +87,16 @@ async def apps_create(args: argparse.Namespace, settings: Settings) -> None:
     kind = ClientKind(args.kind)
     hasher = SecretHasher(settings.hashing)
     secret = secrets.token_urlsafe(32) if (args.secret or kind is ClientKind.INTEGRATION) else None
+    if args.client_id is not None and not CLIENT_ID_RE.fullmatch(args.client_id):
+        raise CliError("a client id is 1 to 64 letters, digits or hyphens")
     client = Client(
         args.client_id or str(uuid.uuid4()), kind, args.name, hasher.hash(secret) if secret else ""
     )
     async with open_store(settings) as store:
-        if await store.get_client(client.client_id) is not None:
+        if not await store.create_client(client):
+            if await store.client_id_deleted(client.client_id):
+                raise CliError(f"client id {client.client_id} belonged to a deleted app")
             raise CliError(f"client {client.client_id} exists")
-        await store.save_client(client)
     data: dict[str, Any] = {"client_id": client.client_id, "kind": kind.value, "name": args.name}
     if secret:
         data["client_secret"] = secret
@@ -305,7 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=[k.value for k in ClientKind], required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--secret", action="store_true", help="give a marketplace app a secret")
-    p.add_argument("--client-id", help="use this client id instead of a new UUID")
+    p.add_argument(
+        "--client-id",
+        help="use this client id (1-64 letters, digits, hyphens; never a deleted app's) "
+        "instead of a new UUID",
+    )
     add(apps, "list", apps_list, "list apps")
     add(apps, "rotate-secret", apps_rotate_secret, "replace an app's secret").add_argument(
         "client_id"

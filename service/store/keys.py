@@ -4,7 +4,9 @@ Sessions, the session index, revoked access tokens and (for a user) the user rec
 owner share a hash tag (``{u-<user id>}`` or ``{c-<client id>}``) so every script touches a
 single Cluster slot.
 
-    <p>client:<client_id>             hash   kind, name, secret (argon2id hash), created
+    <p>client:<client_id>             hash   kind, name, secret (argon2id hash), created; after
+                                             apps delete only ``deleted`` (a tombstone: the
+                                             id is never given out again)
     <p>email:<lower-case email>       string user id
     <p>user:{u-<uid>}                 hash   email, pw (argon2id hash), disabled, gen (advances
                                              when all the user's sessions end), created; a
@@ -27,6 +29,8 @@ import re
 from dataclasses import dataclass
 
 OWNER_RE = re.compile(r"^[uc]-[A-Za-z0-9-]{1,64}$")
+# What an integration client's refresh tokens (owner c-<client id>) and its keys can carry.
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
 def user_owner(user_id: str) -> str:

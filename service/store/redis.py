@@ -40,6 +40,7 @@ SCRIPTS = (
     "hash_update",
     "rehash_password",
     "swap_value",
+    "delete_client",
 )
 
 
@@ -242,6 +243,8 @@ class RedisStore:
         if not raw:
             return None
         data = {_s(k): _s(v) for k, v in raw.items()}
+        if "deleted" in data:  # the tombstone of a deleted client
+            return None
         return Client(
             client_id=client_id,
             kind=ClientKind(data.get("kind", "marketplace")),
@@ -249,22 +252,36 @@ class RedisStore:
             secret_hash=data.get("secret", ""),
         )
 
-    async def save_client(self, client: Client) -> None:
-        mapping = {
+    @staticmethod
+    def _client_fields(client: Client) -> dict[str, Any]:
+        return {
             "kind": client.kind.value,
             "name": client.name,
             "secret": client.secret_hash,
             "created": int(time.time()),
         }
+
+    async def save_client(self, client: Client) -> None:
+        """Write a client record (a new secret); a deleted client's tombstone stays."""
+        mapping = self._client_fields(client)
         key = self.keys.client(client.client_id)
         await self._run("save_client", lambda: self.redis.hset(key, mapping=mapping))
 
+    async def create_client(self, client: Client) -> bool:
+        """Store a new client; False when the id is taken, by a live or a deleted client."""
+        args = [w for pair in self._client_fields(client).items() for w in pair]
+        return bool(await self._script("hash_create", [self.keys.client(client.client_id)], args))
+
+    async def client_id_deleted(self, client_id: str) -> bool:
+        key = self.keys.client(client_id)
+        return bool(await self._run("get_client", lambda: self.redis.hexists(key, "deleted")))
+
     async def delete_client(self, client_id: str) -> bool:
+        """Delete a client (a tombstone keeps its id from coming back) and end its sessions."""
         from .keys import client_owner
 
-        deleted = await self._run(
-            "delete_client", lambda: self.redis.delete(self.keys.client(client_id))
-        )
+        key = self.keys.client(client_id)
+        deleted = await self._script("delete_client", [key], [int(time.time())])
         await self.revoke_owner(client_owner(client_id))
         return bool(deleted)
 
