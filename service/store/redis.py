@@ -13,11 +13,12 @@ from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any, TypeVar
 
+import structlog
 from redis import asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 
 from ..errors import StoreUnavailable
 from ..models import Client, ClientKind, User
@@ -25,6 +26,12 @@ from ..settings import RedisSettings
 from .keys import Keys
 
 T = TypeVar("T")
+log = structlog.get_logger("tokenhouse.store")
+
+# How a store call fails when Redis does. redis-py's Cluster client raises RedisClusterException
+# (and SlotNotCoveredError, a subclass) when nodes are lost or unreachable: neither is a
+# RedisError.
+STORE_ERRORS = (RedisError, RedisClusterException, OSError, TimeoutError)
 
 SCRIPTS = (
     "create_session",
@@ -187,7 +194,13 @@ class RedisStore:
         try:
             async with asyncio.timeout(self.deadline):
                 result = await call()
-        except (RedisError, OSError, TimeoutError) as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure of a store call is a 503
+            if not isinstance(exc, STORE_ERRORS):
+                # e.g. redis-py's Cluster client writing on a connection that another request
+                # is resetting after a node stalled (RuntimeError, AttributeError): the client
+                # drops that connection and the next call reconnects. Logged in full: it may
+                # also be a defect of ours.
+                log.warning("store.unexpected_error", op=op, exc_info=True)
             if self.on_error:
                 self.on_error(op)
             if isinstance(exc, (RedisConnectionError, OSError)):
