@@ -1,4 +1,4 @@
-"""Login throttling per account and per source address, counted in Redis before argon2 runs.
+"""Login throttling in Redis: every attempt is counted, per account as per source, before argon2.
 
 Each attempt is counted atomically (one single-key Lua step per counter: the account's and the
 source's keys live in different Cluster slots) before the password is checked, so parallel
