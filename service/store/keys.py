@@ -18,8 +18,9 @@ single Cluster slot.
     <p>sessions:{<owner>}             zset   the owner's session ids, score = absolute expiry ms
     <p>revoked:{<owner>}:<jti>        string a revoked access token; TTL = its remaining life
     <p>revoked:<jti>                  string the same for anonymous tokens (no owner)
-    <p>fail:acct:<sha256(username)>   string failed logins of an account; TTL = window
-    <p>fail:src:<address>             string failed logins from a source; TTL = window
+    <p>fail:acct:<sha256(username)>   string login attempts of an account; TTL = window
+    <p>fail:src:<address>             string login attempts from a source (an IPv4 address or
+                                             an IPv6 /64); TTL = window
 """
 
 from __future__ import annotations

@@ -56,8 +56,9 @@ class PasswordGrant:
         context.annotate(user_id=user.user_id)
         if services.hasher.needs_rehash(user.password_hash):
             new_hash = await services.hasher.hash_async(password)
-            await store.set_password_hash(user.user_id, user.password_hash, new_hash)
-            log.info("password.rehashed", user_id=user.user_id)
+            # A compare-and-set: a password changed meanwhile is never undone.
+            if await store.set_password_hash(user.user_id, user.password_hash, new_hash):
+                log.info("password.rehashed", user_id=user.user_id)
 
         response = await open_session(
             services,
