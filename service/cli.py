@@ -25,7 +25,7 @@ from .embedded import EmbeddedRedis
 from .errors import StoreUnavailable
 from .models import Client, ClientKind, User
 from .settings import ConfigError, Settings, load_settings, replace
-from .store.keys import OWNER_RE, client_owner, user_owner
+from .store.keys import CLIENT_ID_RE, OWNER_RE, client_owner, user_owner
 from .store.redis import RedisStore, connect
 
 
@@ -87,13 +87,16 @@ async def apps_create(args: argparse.Namespace, settings: Settings) -> None:
     kind = ClientKind(args.kind)
     hasher = SecretHasher(settings.hashing)
     secret = secrets.token_urlsafe(32) if (args.secret or kind is ClientKind.INTEGRATION) else None
+    if args.client_id is not None and not CLIENT_ID_RE.fullmatch(args.client_id):
+        raise CliError("a client id is 1 to 64 letters, digits or hyphens")
     client = Client(
         args.client_id or str(uuid.uuid4()), kind, args.name, hasher.hash(secret) if secret else ""
     )
     async with open_store(settings) as store:
-        if await store.get_client(client.client_id) is not None:
+        if not await store.create_client(client):
+            if await store.client_id_deleted(client.client_id):
+                raise CliError(f"client id {client.client_id} belonged to a deleted app")
             raise CliError(f"client {client.client_id} exists")
-        await store.save_client(client)
     data: dict[str, Any] = {"client_id": client.client_id, "kind": kind.value, "name": args.name}
     if secret:
         data["client_secret"] = secret
@@ -182,18 +185,27 @@ async def users_list(args: argparse.Namespace, settings: Settings) -> None:
 
 async def users_set_password(args: argparse.Namespace, settings: Settings) -> None:
     password = _read_secret(args, "new password")
+    pw = SecretHasher(settings.hashing).hash(password)
     async with open_store(settings) as store:
         user = await _user(store, args.email)
-        await store.update_user(user.user_id, pw=SecretHasher(settings.hashing).hash(password))
-        ended = await store.revoke_owner(user_owner(user.user_id)) if args.logout else 0
+        if args.logout:  # the new password and the end of every session: one atomic step
+            ended = await store.revoke_owner(user_owner(user.user_id), pw=pw)
+        else:
+            ended = 0 if await store.update_user(user.user_id, pw=pw) else -1
+        if ended < 0:
+            raise CliError(f"no user {args.email}")
     _out(args, {"id": user.user_id, "sessions_ended": ended}, f"password set for {user.email}")
 
 
 async def users_disable(args: argparse.Namespace, settings: Settings) -> None:
     async with open_store(settings) as store:
         user = await _user(store, args.email)
-        await store.update_user(user.user_id, disabled="0" if args.enable else "1")
-        ended = 0 if args.enable else await store.revoke_owner(user_owner(user.user_id))
+        if args.enable:
+            ended = 0 if await store.update_user(user.user_id, disabled="0") else -1
+        else:  # disabled and every session ended in one atomic step
+            ended = await store.revoke_owner(user_owner(user.user_id), disabled="1")
+        if ended < 0:
+            raise CliError(f"no user {args.email}")
     state = "enabled" if args.enable else "disabled"
     _out(
         args,
@@ -205,8 +217,12 @@ async def users_disable(args: argparse.Namespace, settings: Settings) -> None:
 async def users_delete(args: argparse.Namespace, settings: Settings) -> None:
     async with open_store(settings) as store:
         user = await _user(store, args.email)
-        await store.delete_user(user)
-    _out(args, {"id": user.user_id, "deleted": True}, f"deleted {user.email}")
+        ended = await store.delete_user(user)
+    _out(
+        args,
+        {"id": user.user_id, "deleted": True, "sessions_ended": ended},
+        f"deleted {user.email} ({ended} sessions ended)",
+    )
 
 
 # sessions -----------------------------------------------------------------------------------
@@ -236,7 +252,7 @@ async def sessions_revoke(args: argparse.Namespace, settings: Settings) -> None:
                 raise CliError("a session id looks like u-<user id>.<id> or c-<client id>.<id>")
             ended = int(await store.revoke_one(owner, sid))
         else:
-            ended = await store.revoke_owner(await _owner(args, store))
+            ended = max(0, await store.revoke_owner(await _owner(args, store)))
     _out(args, {"sessions_ended": ended}, f"{ended} session(s) ended")
 
 
@@ -292,7 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=[k.value for k in ClientKind], required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--secret", action="store_true", help="give a marketplace app a secret")
-    p.add_argument("--client-id", help="use this client id instead of a new UUID")
+    p.add_argument(
+        "--client-id",
+        help="use this client id (1-64 letters, digits, hyphens; never a deleted app's) "
+        "instead of a new UUID",
+    )
     add(apps, "list", apps_list, "list apps")
     add(apps, "rotate-secret", apps_rotate_secret, "replace an app's secret").add_argument(
         "client_id"

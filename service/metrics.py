@@ -161,7 +161,8 @@ class Metrics:
 
     def script_result(self, name: str, result: Any) -> None:
         if name == "create_session":
-            self.sessions_created.inc()
+            if int(result) > 0:  # 0: refused, the user changed while logging in
+                self.sessions_created.inc()
         elif name == "refresh_session":
             code = int(result[0]) if result else 0
             if code == ROTATED:

@@ -9,12 +9,22 @@ from .tokens import RefreshToken, mint_access_token
 
 
 async def open_session(
-    services: Services, *, owner: str, sub: str, client_id: str, scope: str
-) -> TokenResponse:
-    """Store a new session (one Lua call) and answer with its first token pair."""
+    services: Services,
+    *,
+    owner: str,
+    sub: str,
+    client_id: str,
+    scope: str,
+    user_generation: int | None = None,
+) -> TokenResponse | None:
+    """Store a new session (one Lua call) and answer with its first token pair.
+
+    For a user the same Lua step checks that the user still exists, is not disabled and (given
+    ``user_generation``, read before the password check) has not had every session ended
+    since; None when it refused (nothing was stored)."""
     tokens = services.settings.tokens
     refresh = RefreshToken.new(owner)
-    await services.store.create_session(
+    created = await services.store.create_session(
         refresh.owner,
         refresh.sid,
         client_id,
@@ -23,7 +33,10 @@ async def open_session(
         idle_ms=tokens.refresh_idle_ttl * 1000,
         max_ms=tokens.refresh_max_ttl * 1000,
         cap=tokens.max_sessions,
+        generation=user_generation,
     )
+    if not created:
+        return None
     context.annotate(session=refresh.session_ref)
     access = mint_access_token(
         services.jwt,

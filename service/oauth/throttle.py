@@ -1,42 +1,73 @@
-"""Failed-login throttling per account and per source address, in Redis (shared by pods).
+"""Login throttling in Redis: every attempt is counted, per account as per source, before argon2.
 
-Counters exist for any username, known or not, so the answers do not tell which accounts exist.
+Each attempt is counted atomically (one single-key Lua step per counter: the account's and the
+source's keys live in different Cluster slots) before the password is checked, so parallel
+attempts, on any number of workers and pods, cannot pass the limit. A success clears the
+account's counter and gives the source back that one attempt. Counters exist for any username,
+known or not, so the answers do not tell which accounts exist.
 """
 
 from __future__ import annotations
+
+import asyncio
+import ipaddress
+from dataclasses import dataclass
 
 from ..errors import ErrorCode, OAuthError
 from .services import Services
 
 
-def _keys(services: Services, username: str, source: str) -> list[str]:
-    keys = services.store.keys
-    out = [keys.failures_account(username)]
-    if source:
-        out.append(keys.failures_source(source))
-    return out
+def source_bucket(source: str) -> str:
+    """What one source is: an IPv4 address, or the /64 of an IPv6 address (a single host
+    usually holds a whole /64, so counting single addresses would be no limit at all)."""
+    try:
+        address = ipaddress.ip_address(source)
+    except ValueError:
+        return source
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
-async def check_login(services: Services, username: str, source: str) -> int:
-    """Raise 429 when the account or the source has failed too often in the window; else the
-    account's failures so far."""
-    limits = services.settings.throttle
-    keys = _keys(services, username, source)
-    counts = await services.store.failure_counts(keys)
-    maxima = [limits.account_failures, limits.source_failures]
-    waits = [ttl for (count, ttl), most in zip(counts, maxima, strict=False) if count >= most]
-    if waits:
-        raise OAuthError(
-            ErrorCode.TOO_MANY_REQUESTS, detail="login failures", retry_after=max(1, max(waits))
-        )
-    return counts[0][0]
+@dataclass(frozen=True)
+class Attempt:
+    """A counted login attempt: the account's counter key, and the source's when known."""
+
+    account_key: str
+    source_key: str | None
 
 
-async def record_login_failure(services: Services, username: str, source: str) -> None:
-    await services.store.record_failure(
-        _keys(services, username, source), services.settings.throttle.window
+async def count_login(services: Services, username: str, source: str) -> Attempt:
+    """Count the attempt for the account and the source; 429 (nothing counted) when either is
+    at its limit."""
+    store, limits = services.store, services.settings.throttle
+    attempt = Attempt(
+        store.keys.failures_account(username),
+        store.keys.failures_source(source_bucket(source)) if source else None,
     )
+    counters = [(attempt.account_key, limits.account_failures)]
+    if attempt.source_key is not None:
+        counters.append((attempt.source_key, limits.source_failures))
+    results = await asyncio.gather(
+        *(store.count_attempt(key, limit, limits.window) for key, limit in counters)
+    )
+    waits = [left for counted, left in results if not counted]
+    if waits:  # refused by one counter: the other gives its attempt back
+        counted = [key for (key, _), (ok, _) in zip(counters, results, strict=True) if ok]
+        await asyncio.gather(*(store.forgive_attempt(key) for key in counted))
+        raise OAuthError(
+            ErrorCode.TOO_MANY_REQUESTS, detail="login attempts", retry_after=max(1, *waits)
+        )
+    return attempt
 
 
-async def clear_account(services: Services, username: str) -> None:
-    await services.store.clear_failures(services.store.keys.failures_account(username))
+async def login_succeeded(services: Services, attempt: Attempt) -> None:
+    """A success forgives the account's earlier failures and gives the source its attempt back
+    (clearing a whole source's counter would let one valid account reset it)."""
+    store = services.store
+    steps = [store.forgive_attempt(attempt.account_key, everything=True)]
+    if attempt.source_key is not None:
+        steps.append(store.forgive_attempt(attempt.source_key))
+    await asyncio.gather(*steps)

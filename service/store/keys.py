@@ -1,11 +1,16 @@
 """Every Redis key name, built from the configured prefix. The layout is an operator interface.
 
-Sessions, the session index and revoked access tokens of one owner share a hash tag
-(``{u-<user id>}`` or ``{c-<client id>}``) so every script touches a single Cluster slot.
+Sessions, the session index, revoked access tokens and (for a user) the user record of one
+owner share a hash tag (``{u-<user id>}`` or ``{c-<client id>}``) so every script touches a
+single Cluster slot.
 
-    <p>client:<client_id>             hash   kind, name, secret (argon2id hash), created
+    <p>client:<client_id>             hash   kind, name, secret (argon2id hash), created; after
+                                             apps delete only ``deleted`` (a tombstone: the
+                                             id is never given out again)
     <p>email:<lower-case email>       string user id
-    <p>user:{u-<uid>}                 hash   email, pw (argon2id hash), disabled, created
+    <p>user:{u-<uid>}                 hash   email, pw (argon2id hash), disabled, gen (advances
+                                             when all the user's sessions end), created; a
+                                             user's session lives only while this key exists
     <p>s:{<owner>}:<sid>              hash   one session: cid, scope, cur/prev (SHA-256 of the
                                              refresh tokens, 128 bits); TTL = idle TTL
     <p>g:{<owner>}:<sid>              string the current token's secret wrapped under the
@@ -13,8 +18,9 @@ Sessions, the session index and revoked access tokens of one owner share a hash 
     <p>sessions:{<owner>}             zset   the owner's session ids, score = absolute expiry ms
     <p>revoked:{<owner>}:<jti>        string a revoked access token; TTL = its remaining life
     <p>revoked:<jti>                  string the same for anonymous tokens (no owner)
-    <p>fail:acct:<sha256(username)>   string failed logins of an account; TTL = window
-    <p>fail:src:<address>             string failed logins from a source; TTL = window
+    <p>fail:acct:<sha256(username)>   string login attempts of an account; TTL = window
+    <p>fail:src:<address>             string login attempts from a source (an IPv4 address or
+                                             an IPv6 /64); TTL = window
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ import re
 from dataclasses import dataclass
 
 OWNER_RE = re.compile(r"^[uc]-[A-Za-z0-9-]{1,64}$")
+# What an integration client's refresh tokens (owner c-<client id>) and its keys can carry.
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
 def user_owner(user_id: str) -> str:
@@ -59,8 +67,11 @@ class Keys:
     def session(self, owner: str, sid: str) -> str:
         return f"{self.session_prefix(owner)}{sid}"
 
+    def grace_prefix(self, owner: str) -> str:
+        return f"{self.prefix}g:{{{owner}}}:"
+
     def grace(self, owner: str, sid: str) -> str:
-        return f"{self.prefix}g:{{{owner}}}:{sid}"
+        return f"{self.grace_prefix(owner)}{sid}"
 
     def index(self, owner: str) -> str:
         return f"{self.prefix}sessions:{{{owner}}}"

@@ -13,11 +13,12 @@ from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any, TypeVar
 
+import structlog
 from redis import asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 
 from ..errors import StoreUnavailable
 from ..models import Client, ClientKind, User
@@ -25,6 +26,12 @@ from ..settings import RedisSettings
 from .keys import Keys
 
 T = TypeVar("T")
+log = structlog.get_logger("tokenhouse.store")
+
+# How a store call fails when Redis does. redis-py's Cluster client raises RedisClusterException
+# (and SlotNotCoveredError, a subclass) when nodes are lost or unreachable: neither is a
+# RedisError.
+STORE_ERRORS = (RedisError, RedisClusterException, OSError, TimeoutError)
 
 SCRIPTS = (
     "create_session",
@@ -32,6 +39,15 @@ SCRIPTS = (
     "revoke_session",
     "check_session",
     "inspect_refresh",
+    "count_attempt",
+    "forgive_attempt",
+    "end_sessions",
+    "delete_user",
+    "hash_create",
+    "hash_update",
+    "rehash_password",
+    "swap_value",
+    "delete_client",
 )
 
 
@@ -178,7 +194,13 @@ class RedisStore:
         try:
             async with asyncio.timeout(self.deadline):
                 result = await call()
-        except (RedisError, OSError, TimeoutError) as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure of a store call is a 503
+            if not isinstance(exc, STORE_ERRORS):
+                # e.g. redis-py's Cluster client writing on a connection that another request
+                # is resetting after a node stalled (RuntimeError, AttributeError): the client
+                # drops that connection and the next call reconnects. Logged in full: it may
+                # also be a defect of ours.
+                log.warning("store.unexpected_error", op=op, exc_info=True)
             if self.on_error:
                 self.on_error(op)
             if isinstance(exc, (RedisConnectionError, OSError)):
@@ -234,6 +256,8 @@ class RedisStore:
         if not raw:
             return None
         data = {_s(k): _s(v) for k, v in raw.items()}
+        if "deleted" in data:  # the tombstone of a deleted client
+            return None
         return Client(
             client_id=client_id,
             kind=ClientKind(data.get("kind", "marketplace")),
@@ -241,22 +265,36 @@ class RedisStore:
             secret_hash=data.get("secret", ""),
         )
 
-    async def save_client(self, client: Client) -> None:
-        mapping = {
+    @staticmethod
+    def _client_fields(client: Client) -> dict[str, Any]:
+        return {
             "kind": client.kind.value,
             "name": client.name,
             "secret": client.secret_hash,
             "created": int(time.time()),
         }
+
+    async def save_client(self, client: Client) -> None:
+        """Write a client record (a new secret); a deleted client's tombstone stays."""
+        mapping = self._client_fields(client)
         key = self.keys.client(client.client_id)
         await self._run("save_client", lambda: self.redis.hset(key, mapping=mapping))
 
+    async def create_client(self, client: Client) -> bool:
+        """Store a new client; False when the id is taken, by a live or a deleted client."""
+        args = [w for pair in self._client_fields(client).items() for w in pair]
+        return bool(await self._script("hash_create", [self.keys.client(client.client_id)], args))
+
+    async def client_id_deleted(self, client_id: str) -> bool:
+        key = self.keys.client(client_id)
+        return bool(await self._run("get_client", lambda: self.redis.hexists(key, "deleted")))
+
     async def delete_client(self, client_id: str) -> bool:
+        """Delete a client (a tombstone keeps its id from coming back) and end its sessions."""
         from .keys import client_owner
 
-        deleted = await self._run(
-            "delete_client", lambda: self.redis.delete(self.keys.client(client_id))
-        )
+        key = self.keys.client(client_id)
+        deleted = await self._script("delete_client", [key], [int(time.time())])
         await self.revoke_owner(client_owner(client_id))
         return bool(deleted)
 
@@ -287,55 +325,62 @@ class RedisStore:
             email=data.get("email", ""),
             password_hash=data.get("pw", ""),
             disabled=data.get("disabled", "0") == "1",
+            generation=int(data.get("gen", "0") or 0),
         )
 
+    async def _swap(self, key: str, expected: str, new: str) -> bool:
+        return bool(await self._script("swap_value", [key], [expected, new]))
+
     async def create_user(self, user: User) -> bool:
-        """Store a new user; False when the email is taken."""
+        """Store a new user; False when the email is taken.
+
+        The email is claimed first, then the record is created; an email left naming a user
+        whose record is gone (a deletion cut short) is taken over."""
         email_key = self.keys.email(user.email)
-        taken = not await self._run(
-            "create_user", lambda: self.redis.set(email_key, user.user_id, nx=True)
-        )
-        if taken:
-            return False
-        mapping = {
+        if not await self._swap(email_key, "", user.user_id):
+            holder = await self.get_user_id(user.email)
+            if holder is None or await self.get_user(holder) is not None:
+                return False
+            if not await self._swap(email_key, holder, user.user_id):
+                return False
+        fields = {
             "email": user.email.strip().lower(),
             "pw": user.password_hash,
             "disabled": "1" if user.disabled else "0",
+            "gen": "0",
             "created": int(time.time()),
         }
-        key = self.keys.user(user.user_id)
-        await self._run("create_user", lambda: self.redis.hset(key, mapping=mapping))
-        return True
+        args = [w for pair in fields.items() for w in pair]
+        try:
+            created = await self._script("hash_create", [self.keys.user(user.user_id)], args)
+        except StoreUnavailable:
+            await self._swap(email_key, user.user_id, "")
+            raise
+        if not created:  # the id is taken: give the email back
+            await self._swap(email_key, user.user_id, "")
+        return bool(created)
 
     async def update_user(self, user_id: str, **fields: str) -> bool:
+        """Set fields of an existing user (a deleted user is never re-created); False: none."""
+        args = [w for pair in fields.items() for w in pair]
+        return bool(await self._script("hash_update", [self.keys.user(user_id)], args))
+
+    async def set_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> bool:
+        """Replace the hash only if it is still ``old_hash`` (rehash on login), atomically."""
         key = self.keys.user(user_id)
+        return bool(await self._script("rehash_password", [key], [old_hash, new_hash]))
 
-        async def update() -> bool:
-            if not await self.redis.exists(key):
-                return False
-            await self.redis.hset(key, mapping=fields)
-            return True
-
-        return await self._run("update_user", update)
-
-    async def set_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> None:
-        """Replace the hash only if it is still ``old_hash`` (rehash on login)."""
-        key = self.keys.user(user_id)
-
-        async def swap() -> None:
-            if _s(await self.redis.hget(key, "pw") or b"") == old_hash:
-                await self.redis.hset(key, "pw", new_hash)
-
-        await self._run("rehash", swap)
-
-    async def delete_user(self, user: User) -> None:
+    async def delete_user(self, user: User) -> int:
+        """Delete the user and end every session of theirs in one step, then free the email;
+        the count of sessions ended."""
         from .keys import user_owner
 
-        await self.revoke_owner(user_owner(user.user_id))
-        await self._run(
-            "delete_user",
-            lambda: self.redis.delete(self.keys.user(user.user_id), self.keys.email(user.email)),
-        )
+        owner = user_owner(user.user_id)
+        keys = [self.keys.user(user.user_id), self.keys.index(owner)]
+        prefixes = [self.keys.session_prefix(owner), self.keys.grace_prefix(owner)]
+        ended = int(await self._script("delete_user", keys, prefixes))
+        await self._swap(self.keys.email(user.email), user.user_id, "")
+        return ended
 
     async def list_users(self) -> list[User]:
         ids: list[str] = []
@@ -350,6 +395,12 @@ class RedisStore:
         return [u for u in users if u is not None]
 
     # sessions ---------------------------------------------------------------------------
+    def _user_key(self, owner: str) -> list[str]:
+        """The user record a session's scripts check: users only (a client record has no
+        hash tag, so an integration client's sessions do not look at it)."""
+        kind, _, user_id = owner.partition("-")
+        return [self.keys.user(user_id)] if kind == "u" else []
+
     async def create_session(
         self,
         owner: str,
@@ -361,8 +412,11 @@ class RedisStore:
         idle_ms: int,
         max_ms: int,
         cap: int,
+        generation: int | None = None,
     ) -> int:
-        keys = [self.keys.session(owner, sid), self.keys.index(owner)]
+        """Store a new session; its absolute expiry (ms), or 0 when the owner is a user who is
+        gone, disabled, or whose sessions all ended since ``generation`` was read."""
+        keys = [self.keys.session(owner, sid), self.keys.index(owner), *self._user_key(owner)]
         args = [
             sid,
             client_id,
@@ -372,6 +426,7 @@ class RedisStore:
             max_ms,
             self.keys.session_prefix(owner),
             cap,
+            "" if generation is None else generation,
         ]
         return int(await self._script("create_session", keys, args))
 
@@ -388,7 +443,12 @@ class RedisStore:
         idle_ms: int,
         scope: str,
     ) -> list[Any]:
-        keys = [self.keys.session(owner, sid), self.keys.index(owner), self.keys.grace(owner, sid)]
+        keys = [
+            self.keys.session(owner, sid),
+            self.keys.index(owner),
+            self.keys.grace(owner, sid),
+            *self._user_key(owner),
+        ]
         args = [sid, digest, client_id, new_digest, wrap, grace_ms, idle_ms, scope]
         return list(await self._script("refresh_session", keys, args))
 
@@ -402,6 +462,7 @@ class RedisStore:
             self.keys.session(owner, sid),
             self.keys.index(owner),
             self.keys.revoked(owner, jti),
+            *self._user_key(owner),
         ]
         result = await self._script("check_session", keys, [sid])
         if not result or int(result[0]) != 1:
@@ -411,7 +472,12 @@ class RedisStore:
     async def inspect_refresh(
         self, owner: str, sid: str, digest: bytes
     ) -> tuple[str, str, int, int] | None:
-        keys = [self.keys.session(owner, sid), self.keys.index(owner), self.keys.grace(owner, sid)]
+        keys = [
+            self.keys.session(owner, sid),
+            self.keys.index(owner),
+            self.keys.grace(owner, sid),
+            *self._user_key(owner),
+        ]
         result = await self._script("inspect_refresh", keys, [sid, digest])
         if not result or int(result[0]) != 1:
             return None
@@ -461,47 +527,26 @@ class RedisStore:
 
         return await self._run("revoke_one", drop)
 
-    async def revoke_owner(self, owner: str) -> int:
-        """End every session of a user or integration client; the count ended."""
-        index = self.keys.index(owner)
+    async def revoke_owner(self, owner: str, **user_fields: str) -> int:
+        """End every session of a user or integration client in one step; the count ended.
 
-        async def drop() -> int:
-            sids = [_s(s) for s in await self.redis.zrange(index, 0, -1)]
-            await self.redis.delete(index)
-            for sid in sids:
-                await self.redis.delete(self.keys.session(owner, sid), self.keys.grace(owner, sid))
-            return len(sids)
-
-        return await self._run("revoke_owner", drop)
+        For a user the same step sets ``user_fields`` and advances the user's session
+        generation, so a login in flight creates no session afterwards; -1: no such user."""
+        keys = [self.keys.index(owner), *self._user_key(owner)]
+        args = [self.keys.session_prefix(owner), self.keys.grace_prefix(owner)]
+        args += [w for pair in user_fields.items() for w in pair]
+        return int(await self._script("end_sessions", keys, args))
 
     # throttling -------------------------------------------------------------------------
-    async def failure_counts(self, keys: list[str]) -> list[tuple[int, int]]:
-        """(count, ttl seconds) for each failure counter."""
+    async def count_attempt(self, key: str, limit: int, window: int) -> tuple[bool, int]:
+        """Count a login attempt on one counter: (True, count), or at the limit (False, seconds
+        until the window ends) with nothing counted."""
+        result = await self._script("count_attempt", [key], [limit, window])
+        return int(result[0]) == 1, int(result[1])
 
-        async def read() -> list[tuple[int, int]]:
-            pipe = self.redis.pipeline(transaction=False)
-            for key in keys:
-                pipe.get(key)
-                pipe.ttl(key)
-            raw = await pipe.execute()
-            return [(int(raw[i] or 0), int(raw[i + 1])) for i in range(0, len(raw), 2)]
-
-        return await self._run("throttle_read", read)
-
-    async def record_failure(self, keys: list[str], window: int) -> None:
-        async def write() -> None:
-            pipe = self.redis.pipeline(transaction=False)
-            for key in keys:
-                # SET NX EX then INCR: the window starts at the first failure (Redis 6.2 has
-                # no EXPIRE NX) and INCR keeps the TTL.
-                pipe.set(key, 0, ex=window, nx=True)
-                pipe.incr(key)
-            await pipe.execute()
-
-        await self._run("throttle_write", write)
-
-    async def clear_failures(self, key: str) -> None:
-        await self._run("throttle_clear", lambda: self.redis.delete(key))
+    async def forgive_attempt(self, key: str, *, everything: bool = False) -> None:
+        """Give back one counted attempt, or every one (the window is kept)."""
+        await self._script("forgive_attempt", [key], ["all" if everything else "one"])
 
     async def close(self) -> None:
         close = getattr(self.redis, "aclose", None) or self.redis.close

@@ -328,7 +328,9 @@ class System:
             out = []
             try:
                 for _ in range(count):
-                    token = RefreshToken.new(user_owner(str(uuid.uuid4())))
+                    user = User(str(uuid.uuid4()), f"{uuid.uuid4().hex}@bench.invalid", "")
+                    assert await store.create_user(user)  # a user's session needs the user
+                    token = RefreshToken.new(user_owner(user.user_id))
                     await store.create_session(
                         token.owner,
                         token.sid,

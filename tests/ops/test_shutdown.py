@@ -54,6 +54,8 @@ def server(redis: RedisProcess, tmp_path: Path) -> Iterator[ServiceProcess]:
         TOKENHOUSE_SERVER__DRAIN_DELAY=str(DRAIN_DELAY),
         TOKENHOUSE_SERVER__SHUTDOWN_TIMEOUT=str(SHUTDOWN_TIMEOUT),
         TOKENHOUSE_SERVER__KEEPALIVE_TIMEOUT="5",
+        # Attempts count when they start: 60 logins of one account at once would pass the limit.
+        TOKENHOUSE_THROTTLE__ACCOUNT_FAILURES="1000",
         TOKENHOUSE_THROTTLE__SOURCE_FAILURES="1000",
         TOKENHOUSE_REDIS__SOCKET_TIMEOUT=REDIS_TIMEOUT,
         TOKENHOUSE_SERVER__REQUEST_TIMEOUT=REDIS_TIMEOUT,
