@@ -39,6 +39,7 @@ class Outcome(StrEnum):
     USER_DISABLED = "user_disabled"
     # refusals of an operator's form
     CSRF = "csrf"  # the form's CSRF token was missing or not this session's
+    NOT_SIGNED_IN = "not_signed_in"  # a confirmation without a live operator session
     BAD_CREDENTIALS = "bad_credentials"
     OPERATOR_DISABLED = "operator_disabled"
     THROTTLED = "throttled"

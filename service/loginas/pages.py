@@ -6,6 +6,7 @@ Server-rendered, no JavaScript. Every value that reaches a page goes through ``h
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from importlib import resources
 
@@ -19,6 +20,18 @@ CONFIRM = "confirm"
 CANCEL = "cancel"
 SIGN_OUT = "sign_out"
 BRAND = "tokenhouse · log in as a user"
+
+
+def pressed(form: Mapping[str, object]) -> str | None:
+    """Which button of the confirmation form was pressed: ``CONFIRM``, ``CANCEL`` or None.
+
+    A browser sends only the pressed submit button's name, so both (or neither) is not a
+    click on this form and confirms nothing.
+    """
+    confirm, cancel = bool(form.get(CONFIRM)), bool(form.get(CANCEL))
+    if confirm == cancel:
+        return None
+    return CONFIRM if confirm else CANCEL
 
 
 def esc(value: object) -> str:
@@ -100,7 +113,7 @@ def confirm_page(
 ) -> str:
     """ "Log in as <user e-mail> on <app name>": a ``confirm`` and a ``cancel`` button."""
     body = (
-        f'<h1>Log in as <span class="who">{esc(user_email)}</span> '
+        f'<h1 class="subject">Log in as <span class="who">{esc(user_email)}</span> '
         f'on <span class="who">{esc(app_name)}</span></h1>\n'
         '<p class="note">The app gets a session as this user for 30 minutes, which cannot be '
         "refreshed. Your name is recorded with it.</p>\n"

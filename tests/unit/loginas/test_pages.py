@@ -208,3 +208,19 @@ def test_stylesheet_is_self_contained():
     css = pages.stylesheet().decode()
 
     assert "max-width" in css and "url(" not in css and "@import" not in css
+
+
+@pytest.mark.parametrize(
+    ("form", "choice"),
+    [
+        ({"confirm": "1", "csrf_token": "t"}, "confirm"),
+        ({"cancel": "1"}, "cancel"),
+        ({"confirm": "1", "cancel": "1"}, None),
+        ({"csrf_token": "t"}, None),
+        ({"confirm": ""}, None),
+    ],
+    ids=["confirm", "cancel", "both", "neither", "empty"],
+)
+def test_pressed_button(form, choice):
+    """Only exactly one of confirm and cancel counts as a click on the confirmation form."""
+    assert pages.pressed(form) == choice
