@@ -1,4 +1,4 @@
-"""The audit trail of login-as: one log event per attempt, naming operator, user, app and outcome.
+"""The audit trail of login-as: one log event per attempt, with its operator, user, app, outcome.
 
 Values are ids (operator id, user id, client id), never e-mail addresses, passwords, codes or
 tokens. An outcome is one word from ``Outcome``; a refusal's event is logged at warning level.

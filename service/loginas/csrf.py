@@ -1,4 +1,4 @@
-"""CSRF tokens for the operator's forms: an HMAC bound to the browser session and the form.
+"""CSRF tokens for the operator's forms: an HMAC bound to the session, the form, the request.
 
 A token is ``BASE64URL(HMAC-SHA256(server key, purpose, session id, context))``. Only the
 server can make one, it is valid only with the session cookie it was made for (a token from

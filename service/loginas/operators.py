@@ -1,4 +1,4 @@
-"""Operators: the people who may log in as a user, with their own accounts and argon2id hashes.
+"""Operators: the people who may log in as a user, with accounts of their own (argon2id passwords).
 
 Operators are not marketplace users: a marketplace user with the same e-mail is a different
 account, and the failed sign-in counters are kept apart from the password grant's.

@@ -1,4 +1,4 @@
-"""The HTML of the login-as pages: sign-in, confirmation, error and signed-out.
+"""The HTML of the login-as pages: sign-in, confirmation, error, signed-out.
 
 Server-rendered, no JavaScript. Every value that reaches a page goes through ``html.escape``
 (quotes too, so attribute values are safe); only fragments built here are inserted raw.

@@ -1,4 +1,4 @@
-"""What the operator's browser is shown when a login-as step is refused: status and wording.
+"""What the operator's browser is shown when a login-as step is refused: the status, the wording.
 
 Errors that may not go back to the app (RFC 6749 §4.1.2.1) and refusals of the operator's own
 forms are pages; these tables keep their statuses and texts in one place. Texts are fixed
