@@ -42,7 +42,7 @@ sdk-deps-if-node:
 run: $(STAMP) ## serve on 127.0.0.1:8080 with an embedded Redis and demo data
 	TOKENHOUSE_ENV=$${TOKENHOUSE_ENV:-local} $(BIN)/tokenhouse serve
 
-test: $(STAMP) sdk-deps-if-node ## the whole suite: unit, integration, end-to-end, official SDKs, deploy
+test: $(STAMP) sdk-deps-if-node ## the whole suite: unit, integration, end-to-end, official SDKs, browser, deploy
 	$(PYTEST) -q tests
 
 test-unit: $(STAMP) ## the fast tier only (no processes)
@@ -56,6 +56,9 @@ test-e2e: $(STAMP) ## the real process over HTTP
 
 test-sdk: $(STAMP) sdk-deps ## the official Sharetribe SDKs (node) against the real process
 	$(PYTEST) -q tests/sdk
+
+test-browser: $(STAMP) sdk-deps ## headless chromium through the login-as pages and the stand-in marketplace
+	$(PYTEST) -q tests/browser
 
 test-deploy: $(STAMP) ## render and validate the Kubernetes manifests, lint the Dockerfile
 	$(PYTEST) -q tests/deploy
@@ -86,4 +89,4 @@ image: ## build the container image (needs a Docker engine; none runs on the dev
 clean: ## remove the virtualenv, caches and the embedded store's state
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis .tokenhouse *.egg-info $(SDK_DIR)/node_modules
 
-.PHONY: help install sdk-deps sdk-deps-if-node run test test-unit test-integration test-e2e test-sdk test-deploy fmt lint check bench redis k8s-render image clean
+.PHONY: help install sdk-deps sdk-deps-if-node run test test-unit test-integration test-e2e test-sdk test-browser test-deploy fmt lint check bench redis k8s-render image clean
