@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PYTEST := $(BIN)/python -m pytest
+SDK_DIR := tests/sdk
+SDK_STAMP := $(SDK_DIR)/node_modules/.installed-$(shell cksum < $(SDK_DIR)/package-lock.json | cut -d' ' -f1)
+NPM_CI := npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -18,10 +21,28 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create the virtualenv and install the package with test tools
 
+$(SDK_STAMP): $(SDK_DIR)/package.json $(SDK_DIR)/package-lock.json
+	cd $(SDK_DIR) && $(NPM_CI)
+	@rm -f $(SDK_DIR)/node_modules/.installed-*; touch $@
+
+sdk-deps: ## install the pinned Sharetribe SDKs for tests/sdk (npm ci from the lockfile; needs node)
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "sdk-deps needs node and npm" >&2; exit 1; }
+	@$(MAKE) -s --no-print-directory $(SDK_STAMP)
+
+# `make test`: install the SDKs when node is here; without it (or when npm fails) tests/sdk skips
+# with the reason, except under CI, where both are failures.
+sdk-deps-if-node:
+	@if command -v node >/dev/null && command -v npm >/dev/null; then \
+		$(MAKE) -s --no-print-directory $(SDK_STAMP) || { \
+			if [ -n "$$CI" ]; then echo "CI: npm ci in $(SDK_DIR) failed" >&2; exit 1; fi; \
+			echo "npm ci in $(SDK_DIR) failed: the official-SDK tier will be skipped" >&2; }; \
+	elif [ -n "$$CI" ]; then echo "CI: node and npm are needed for the official-SDK tier" >&2; exit 1; \
+	else echo "node or npm not found: the official-SDK tier (tests/sdk) will be skipped"; fi
+
 run: $(STAMP) ## serve on 127.0.0.1:8080 with an embedded Redis and demo data
 	TOKENHOUSE_ENV=$${TOKENHOUSE_ENV:-local} $(BIN)/tokenhouse serve
 
-test: $(STAMP) ## the whole suite: unit, integration, end-to-end, deploy
+test: $(STAMP) sdk-deps-if-node ## the whole suite: unit, integration, end-to-end, official SDKs, browser, deploy
 	$(PYTEST) -q tests
 
 test-unit: $(STAMP) ## the fast tier only (no processes)
@@ -32,6 +53,12 @@ test-integration: $(STAMP) ## real redis-server
 
 test-e2e: $(STAMP) ## the real process over HTTP
 	$(PYTEST) -q tests/e2e
+
+test-sdk: $(STAMP) sdk-deps ## the official Sharetribe SDKs (node) against the real process
+	$(PYTEST) -q tests/sdk
+
+test-browser: $(STAMP) sdk-deps ## headless chromium through the login-as pages and the stand-in marketplace
+	$(PYTEST) -q tests/browser
 
 test-deploy: $(STAMP) ## render and validate the Kubernetes manifests, lint the Dockerfile
 	$(PYTEST) -q tests/deploy
@@ -60,6 +87,6 @@ image: ## build the container image (needs a Docker engine; none runs on the dev
 	docker build -f deploy/Dockerfile -t tokenhouse:dev .
 
 clean: ## remove the virtualenv, caches and the embedded store's state
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis .tokenhouse *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis .tokenhouse *.egg-info $(SDK_DIR)/node_modules
 
-.PHONY: help install run test test-unit test-integration test-e2e test-deploy fmt lint check bench redis k8s-render image clean
+.PHONY: help install sdk-deps sdk-deps-if-node run test test-unit test-integration test-e2e test-sdk test-browser test-deploy fmt lint check bench redis k8s-render image clean

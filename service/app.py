@@ -50,7 +50,12 @@ def build_codec(
 ) -> JwtCodec:
     loaded, active = signing or load_signing_keys(keys)
     return JwtCodec(
-        loaded, active, algorithm=keys.algorithm, issuer=tokens.issuer, audience=tokens.audience
+        loaded,
+        active,
+        algorithm=keys.algorithm,
+        issuer=tokens.issuer,
+        audience=tokens.audience,
+        leeway=tokens.leeway,
     )
 
 

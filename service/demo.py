@@ -1,7 +1,8 @@
 """Demo data for `make run`: a marketplace app, an integration app and a user, made once.
 
 Their credentials are kept in the embedded store's state directory (mode 600) so each start
-can print them; this exists only in local mode (start-up refuses demo data in production).
+can print them. `serve` writes them only into the embedded store (never into a Redis that
+``redis.url`` names), and start-up refuses demo data in production.
 """
 
 from __future__ import annotations

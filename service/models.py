@@ -33,6 +33,7 @@ class User:
     email: str
     password_hash: str
     disabled: bool = False
+    generation: int = 0  # advances whenever all of the user's sessions end
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,13 @@ import re
 from enum import StrEnum
 from typing import NamedTuple
 
-# The one pattern of an owner's text form; refresh tokens and log redaction build on it.
-OWNER_PATTERN = r"[uc]-[A-Za-z0-9-]{1,64}"
+# The one pattern of an owner's text form; refresh tokens and log redaction build on it. An
+# owner's id (a user id, or an integration client's id) is what its tokens and keys can carry.
+OWNER_ID_PATTERN = r"[A-Za-z0-9-]{1,64}"
+OWNER_PATTERN = rf"[uc]-{OWNER_ID_PATTERN}"
 SESSION_ID_PATTERN = r"[A-Za-z0-9_-]{11}"
 _OWNER = re.compile(OWNER_PATTERN)
+_OWNER_ID = re.compile(OWNER_ID_PATTERN)
 _SESSION_ID = re.compile(SESSION_ID_PATTERN)
 
 
@@ -39,6 +42,11 @@ class Owner(str):
     @classmethod
     def client(cls, client_id: str) -> Owner:
         return cls(f"{OwnerKind.CLIENT.value}-{client_id}")
+
+    @staticmethod
+    def valid_id(owner_id: str) -> bool:
+        """Can a user or client with this id own sessions (1-64 letters, digits, hyphens)?"""
+        return _OWNER_ID.fullmatch(owner_id) is not None
 
     @classmethod
     def parse(cls, text: object) -> Owner | None:
@@ -88,4 +96,11 @@ class SessionRef(NamedTuple):
         return cls(owner, sid)
 
 
-__all__ = ["OWNER_PATTERN", "SESSION_ID_PATTERN", "Owner", "OwnerKind", "SessionRef"]
+__all__ = [
+    "OWNER_ID_PATTERN",
+    "OWNER_PATTERN",
+    "SESSION_ID_PATTERN",
+    "Owner",
+    "OwnerKind",
+    "SessionRef",
+]

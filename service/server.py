@@ -1,5 +1,9 @@
 """`tokenhouse serve`: the embedded store if needed, demo data, then one or more workers.
 
+Start-up never needs an external Redis: it is first touched by requests (and /readyz answers
+503 until it answers). Demo data only ever goes into the embedded store, never into a Redis
+that ``redis.url`` names.
+
 Workers share the port with SO_REUSEPORT. SIGTERM makes each worker answer /readyz with 503,
 keep serving for ``server.drain_delay``, stop accepting, finish in-flight requests within
 ``server.shutdown_timeout`` and exit 0. The parent of ``--workers N`` forwards the signal.
@@ -20,6 +24,7 @@ import structlog
 from aiohttp import web
 
 from .api.appkeys import STATE
+from .api.protocol import JsonErrorAppRunner
 from .app import create_app
 from .crypto.jwt import generate_pem
 from .embedded import EmbeddedRedis
@@ -66,7 +71,7 @@ async def _serve(settings: Settings, reuse_port: bool) -> None:
     server = settings.server
     app = create_app(settings)
     state = app[STATE]  # the middleware closes connections while state["draining"]
-    runner = web.AppRunner(
+    runner = JsonErrorAppRunner(
         app,
         access_log=None,
         shutdown_timeout=server.shutdown_timeout,
@@ -125,7 +130,9 @@ def run(settings: Settings) -> None:
                 "keys.generated", reason="keys.dir is not set: tokens die with this process"
             )
             settings = replace(settings, keys={"dir": keydir.name})
-        if settings.demo.enabled:
+        if settings.demo.enabled and embedded is None:
+            log.warning("demo.skipped", reason="demo data only goes into the embedded store")
+        elif settings.demo.enabled:
             demo = asyncio.run(_prepare_demo(settings))
             from .demo import banner
 

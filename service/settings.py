@@ -1,7 +1,9 @@
 """Configuration: config/defaults.toml, then config/$TOKENHOUSE_ENV.toml, then env vars.
 
-Env vars are ``TOKENHOUSE_<SECTION>__<KEY>``. ``load_settings`` is pure (the environ is
-passed in), gathers every problem and raises one ``ConfigError`` listing them all.
+Env vars are ``TOKENHOUSE_<SECTION>__<KEY>``. With ``TOKENHOUSE_ENV`` unset only the defaults
+apply: safe (JSON logs, no demo data), yet not ``production`` and its stricter checks.
+``load_settings`` is pure (the environ is passed in), gathers every problem and raises one
+``ConfigError`` listing them all.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ENV_PREFIX = "TOKENHOUSE_"
+MAX_REFRESH_GRACE = 300  # seconds; beyond it reuse detection is all but off
+MAX_LEEWAY = 10  # seconds of clock skew on our own tokens: pods share NTP time
 
 
 class ConfigError(Exception):
@@ -58,6 +62,7 @@ class TokenSettings:
     refresh_max_ttl: int = 7776000
     refresh_grace: int = 60
     max_sessions: int = 100
+    leeway: int = 5
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,7 @@ class DemoSettings:
 
 @dataclass(frozen=True)
 class Settings:
-    env: str = "local"
+    env: str = ""  # TOKENHOUSE_ENV; unset: config/defaults.toml alone (safe, yet not production)
     server: ServerSettings = field(default_factory=ServerSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     tokens: TokenSettings = field(default_factory=TokenSettings)
@@ -177,9 +182,9 @@ def load_settings(environ: Mapping[str, str], config_dir: Path | None = None) ->
     problems: list[str] = []
     if config_dir is None:
         config_dir = Path(environ.get("TOKENHOUSE_CONFIG_DIR") or default_config_dir())
-    env = environ.get("TOKENHOUSE_ENV", "local")
+    env = environ.get("TOKENHOUSE_ENV", "")
     merged: dict[str, dict[str, tuple[Any, str]]] = {}
-    for name in ("defaults", env):
+    for name in ("defaults", env) if env else ("defaults",):
         path = config_dir / f"{name}.toml"
         if name == env and name != "defaults" and not path.is_file() and env != "local":
             problems.append(f"TOKENHOUSE_ENV={env!r}: no {path}")
@@ -239,8 +244,17 @@ def validate(s: Settings) -> list[str]:
             p.append(f"tokens.{name} must be positive")
     if s.tokens.max_sessions < 1:
         p.append("tokens.max_sessions must be >= 1")
-    if s.tokens.refresh_grace < 0:
-        p.append("tokens.refresh_grace must be >= 0 (0 = strict single use)")
+    if not 0 <= s.tokens.refresh_grace <= MAX_REFRESH_GRACE:
+        # A long window lets a stolen refresh token be used without tripping reuse detection.
+        p.append(
+            f"tokens.refresh_grace must be between 0 (strict single use) and "
+            f"{MAX_REFRESH_GRACE} seconds, got {s.tokens.refresh_grace}"
+        )
+    if not 0 <= s.tokens.leeway <= MAX_LEEWAY:
+        p.append(
+            f"tokens.leeway must be between 0 and {MAX_LEEWAY} seconds (our own clocks), "
+            f"got {s.tokens.leeway}"
+        )
     if s.tokens.refresh_idle_ttl > s.tokens.refresh_max_ttl:
         p.append("tokens.refresh_idle_ttl must not exceed tokens.refresh_max_ttl")
     if s.keys.algorithm not in ("ES256", "RS256"):

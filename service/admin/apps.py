@@ -1,6 +1,8 @@
 """Operations on applications (OAuth clients): create, list, rotate a secret, delete.
 
-Secrets are random (256 bits), returned once and stored only as argon2id hashes.
+Secrets are random (256 bits), returned once and stored only as argon2id hashes. A client id
+is what its integration refresh tokens can carry, and a deleted app's id never comes back
+(sessions and tokens elsewhere may still name it).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from ..crypto.hashing import SecretHasher
 from ..models import Client, ClientKind
 from ..owners import Owner
 from ..store.protocols import ClientStore, SessionStore
-from .errors import Conflict, NotFound
+from .errors import Conflict, Invalid, NotFound
 
 SECRET_BYTES = 32
 
@@ -46,10 +48,14 @@ class Apps:
     ) -> NewApp:
         """A new app (a new UUID unless ``client_id`` is given); integration apps always get a
         secret, marketplace apps when asked."""
+        if client_id is not None and not Owner.valid_id(client_id):
+            raise Invalid("a client id is 1 to 64 letters, digits or hyphens")
         secret = new_secret() if with_secret or kind is ClientKind.INTEGRATION else None
         secret_hash = await self.hasher.hash_async(secret) if secret else ""
         client = Client(client_id or str(uuid.uuid4()), kind, name, secret_hash)
         if not await self.clients.create(client):
+            if await self.clients.is_deleted(client.client_id):
+                raise Conflict(f"client id {client.client_id} belonged to a deleted app")
             raise Conflict(f"client {client.client_id} exists")
         return NewApp(client, secret)
 
@@ -70,7 +76,7 @@ class Apps:
         return secret
 
     async def delete(self, client_id: str) -> None:
-        """Delete the app and end its integration sessions."""
+        """Delete the app (its id stays taken) and end its integration sessions."""
         found = await self.clients.delete(client_id)
         await self.sessions.end_all(Owner.client(client_id))
         if not found:

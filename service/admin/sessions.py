@@ -29,4 +29,5 @@ class Sessions:
         return int(await self.sessions.end(ref))
 
     async def end_all(self, owner: Owner) -> int:
-        return await self.sessions.end_all(owner)
+        """End every session of the owner in one step; how many ended (0 for no such user)."""
+        return await self.sessions.end_all(owner) or 0

@@ -1,7 +1,8 @@
 """Operations on marketplace users: create, find, list, set a password, disable, delete.
 
 Whatever ends a user's access (a password change with logout, disabling, deleting) ends their
-sessions in the same operation, whoever calls it.
+sessions in the same atomic store step, whoever calls it: a login or refresh in flight at that
+moment cannot leave a session behind.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from ..crypto.hashing import SecretHasher
 from ..models import User
 from ..owners import Owner
 from ..store.protocols import SessionStore, UserStore
+from ..store.records import UserChange
 from .errors import Conflict, Invalid, NotFound
 
 
@@ -56,23 +58,31 @@ class Users:
         return await self.users.list()
 
     async def set_password(self, email: str, password: str, *, logout: bool = False) -> Ended:
-        """A new password; with ``logout`` every session of the user ends too."""
+        """A new password; with ``logout`` every session of the user ends in the same step."""
         user = await self.find(email)
         password_hash = await self._hash(password)
-        await self.users.set_password(user.user_id, password_hash)
-        ended = await self.sessions.end_all(Owner.user(user.user_id)) if logout else 0
+        if logout:
+            ended = await self.sessions.end_all(
+                Owner.user(user.user_id), UserChange(password_hash=password_hash)
+            )
+        else:
+            ended = 0 if await self.users.set_password(user.user_id, password_hash) else None
+        if ended is None:  # deleted meanwhile
+            raise NotFound(f"no user {email}")
         return Ended(user, ended)
 
     async def set_disabled(self, email: str, disabled: bool) -> Ended:
-        """Disable (every session ends) or enable the user."""
+        """Disable the user, ending every session in the same step; or enable the user."""
         user = await self.find(email)
-        await self.users.set_disabled(user.user_id, disabled)
-        ended = await self.sessions.end_all(Owner.user(user.user_id)) if disabled else 0
+        if disabled:
+            ended = await self.sessions.end_all(Owner.user(user.user_id), UserChange(disabled=True))
+        else:
+            ended = 0 if await self.users.set_disabled(user.user_id, False) else None
+        if ended is None:  # deleted meanwhile
+            raise NotFound(f"no user {email}")
         return Ended(user, ended)
 
-    async def delete(self, email: str) -> User:
-        """Delete the user; every session ends first."""
+    async def delete(self, email: str) -> Ended:
+        """Delete the user and end every session of theirs in one step."""
         user = await self.find(email)
-        await self.sessions.end_all(Owner.user(user.user_id))
-        await self.users.delete(user)
-        return user
+        return Ended(user, await self.users.delete(user))

@@ -87,7 +87,11 @@ async def read_form(request: web.Request) -> dict[str, str]:
     if request.content_length is not None and request.content_length > limit:
         # Answer at once instead of waiting for a body that will be refused anyway.
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
-    return parse_form(await request.read())
+    try:
+        body = await request.read()
+    except web.RequestPayloadError:  # a broken chunked or compressed body: the client's fault
+        raise bad_request("The request body could not be read.") from None
+    return parse_form(body)
 
 
 def parse_authorization(header: str | None) -> tuple[ClientCredentials | None, str | None]:

@@ -53,6 +53,7 @@ async def metadata(request: web.Request) -> web.Response:
     grant_types = sorted(request.app[SERVICES].grants)
     issuer = settings.tokens.issuer.rstrip("/")
     auth_methods = ["client_secret_basic", "client_secret_post", "none"]
+    confidential = auth_methods[:2]  # introspection answers confidential clients only
     body = {
         "issuer": settings.tokens.issuer,
         "token_endpoint": f"{issuer}/v1/auth/token",
@@ -64,7 +65,7 @@ async def metadata(request: web.Request) -> web.Response:
         "scopes_supported": ["public-read", "user", "trusted:user", "integ"],
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
-        "introspection_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": confidential,
         "token_endpoint_auth_signing_alg_values_supported": [settings.keys.algorithm],
     }
     return web.Response(

@@ -137,8 +137,13 @@ async def users_disable(args: argparse.Namespace, settings: Settings) -> None:
 
 async def users_delete(args: argparse.Namespace, settings: Settings) -> None:
     async with open_admin(settings) as admin:
-        user = await admin.users.delete(args.email)
-    _out(args, {"id": user.user_id, "deleted": True}, f"deleted {user.email}")
+        done = await admin.users.delete(args.email)
+    user, ended = done.user, done.sessions_ended
+    _out(
+        args,
+        {"id": user.user_id, "deleted": True, "sessions_ended": ended},
+        f"deleted {user.email} ({ended} sessions ended)",
+    )
 
 
 # sessions -----------------------------------------------------------------------------------

@@ -48,7 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=[k.value for k in ClientKind], required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--secret", action="store_true", help="give a marketplace app a secret")
-    p.add_argument("--client-id", help="use this client id instead of a new UUID")
+    p.add_argument(
+        "--client-id",
+        help="use this client id (1-64 letters, digits, hyphens; never a deleted app's) "
+        "instead of a new UUID",
+    )
     add(apps, "list", apps_list, "list apps")
     add(apps, "rotate-secret", apps_rotate_secret, "replace an app's secret").add_argument(
         "client_id"

@@ -25,7 +25,10 @@ from jose.exceptions import JOSEError
 
 KID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 TYP = "at+jwt"
-LEEWAY = 60  # seconds of clock skew accepted on exp, iat and nbf
+# Seconds of clock skew accepted on exp, iat and nbf. Our own tokens are checked by pods that
+# share NTP time, so a few seconds at most (tokens.leeway); a caller checking a token stamped
+# by a foreign clock (an identity provider's) passes its own, up to 60 s, to verify().
+OWN_LEEWAY = 5
 FORBIDDEN_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c", "crit"})
 VERIFIED_CACHE = 10_000  # verified tokens remembered per process
 
@@ -137,11 +140,13 @@ class JwtCodec:
         algorithm: str,
         issuer: str,
         audience: str,
+        leeway: float = OWN_LEEWAY,
     ) -> None:
         assert_backend()
         self.algorithm = algorithm
         self.issuer = issuer
         self.audience = audience
+        self.leeway = leeway
         self._keys = {k.kid: k for k in keys}
         if active_kid not in self._keys:
             raise SigningKeyError(
@@ -166,19 +171,21 @@ class JwtCodec:
         signing_input = self._header + b"." + _b64(orjson.dumps(claims))
         return (signing_input + b"." + _b64(self._sign_raw(signing_input))).decode("ascii")
 
-    def verify(self, token: str, now: float) -> dict[str, Any]:
+    def verify(self, token: str, now: float, *, leeway: float | None = None) -> dict[str, Any]:
         """The claims of a valid access token of ours; InvalidJwt otherwise.
 
+        ``leeway`` (seconds of clock skew on exp, iat and nbf) defaults to the codec's own.
         A token whose signature and header were verified once is remembered by its exact
         text, so the same token presented again (token exchange and introspection see the same
         access token many times) skips the signature check; the claims are checked every time.
         """
+        skew = self.leeway if leeway is None else leeway
         verified = self._verified.get(token)
         if verified is not None:
-            self._check_claims(verified, now)
+            self._check_claims(verified, now, skew)
             return dict(verified)
         claims = self._verify_signed(token)
-        self._check_claims(claims, now)
+        self._check_claims(claims, now, skew)
         if len(self._verified) >= VERIFIED_CACHE:
             self._verified.clear()  # simple and bounded: entries are cheap to rebuild
         self._verified[token] = claims
@@ -213,7 +220,7 @@ class JwtCodec:
             raise InvalidJwt("claims are not an object")
         return claims
 
-    def _check_claims(self, c: dict[str, Any], now: float) -> None:
+    def _check_claims(self, c: dict[str, Any], now: float, leeway: float) -> None:
         for name in ("iss", "sub", "aud", "jti", "client_id", "scope"):
             if not isinstance(c.get(name), str) or not c[name]:
                 raise InvalidJwt(f"missing or malformed {name}")
@@ -225,10 +232,76 @@ class JwtCodec:
             raise InvalidJwt("wrong issuer")
         if c["aud"] != self.audience:
             raise InvalidJwt("wrong audience")
-        if c["exp"] <= now - LEEWAY:
+        if c["exp"] <= now - leeway:
             raise InvalidJwt("expired")
-        if c["iat"] > now + LEEWAY:
+        if c["iat"] > now + leeway:
             raise InvalidJwt("issued in the future")
         nbf = c.get("nbf")
-        if nbf is not None and (not isinstance(nbf, int) or nbf > now + LEEWAY):
+        if nbf is not None and (not isinstance(nbf, int) or nbf > now + leeway):
             raise InvalidJwt("not yet valid")
+
+
+# Foreign tokens: ID tokens of identity providers, verified with a public JWK the caller fetched.
+
+FOREIGN_MAX_LENGTH = 16_384
+FOREIGN_KEY_TYPES = {"RS256": "RSA", "ES256": "EC"}  # the only algorithms a foreign token may use
+
+
+def foreign_header(token: str) -> dict[str, Any]:
+    """The header of a foreign compact JWS, unverified: only to pick its key by ``kid``."""
+    if len(token) > FOREIGN_MAX_LENGTH or token.count(".") != 2:
+        raise InvalidJwt("not a compact JWS")
+    try:
+        header = jws.get_unverified_header(token)
+    except (JOSEError, ValueError, TypeError) as exc:
+        raise InvalidJwt("unreadable header") from exc
+    if not isinstance(header, dict):
+        raise InvalidJwt("header is not an object")
+    return header
+
+
+def verify_foreign(
+    token: str,
+    public_jwk: dict[str, Any],
+    *,
+    algorithms: tuple[str, ...],
+    now: float,
+    leeway: int,
+) -> dict[str, Any]:
+    """The claims of a foreign token signed by ``public_jwk``; InvalidJwt otherwise.
+
+    The header's ``alg`` must be pinned, match the key's type (so HS256 keyed with a public
+    key never runs) and its ``kid`` must name this key; ``exp`` and ``iat`` are required and
+    checked with ``leeway`` seconds of skew. The caller checks ``iss``, ``aud`` and ``sub``.
+    """
+    header = foreign_header(token)
+    alg = header.get("alg")
+    if alg not in algorithms or alg not in FOREIGN_KEY_TYPES:
+        raise InvalidJwt("alg is not allowed")
+    if FORBIDDEN_HEADERS & header.keys():
+        raise InvalidJwt("header names a key source or critical extension")
+    if header.get("kid") != public_jwk.get("kid"):
+        raise InvalidJwt("kid does not name this key")
+    if public_jwk.get("kty") != FOREIGN_KEY_TYPES[alg] or public_jwk.get("alg", alg) != alg:
+        raise InvalidJwt("alg does not fit the key")
+    try:
+        key = jwk.construct(public_jwk, alg)
+        claims = orjson.loads(jws.verify(token, key, algorithms=[alg]))
+    except (JOSEError, ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise InvalidJwt("bad key, signature or payload") from exc
+    if not isinstance(claims, dict):
+        raise InvalidJwt("claims are not an object")
+    for name in ("exp", "iat"):
+        value = claims.get(name)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise InvalidJwt(f"missing or malformed {name}")
+    if claims["exp"] <= now - leeway:
+        raise InvalidJwt("expired")
+    if claims["iat"] > now + leeway:
+        raise InvalidJwt("issued in the future")
+    nbf = claims.get("nbf")
+    if nbf is not None and (
+        not isinstance(nbf, int | float) or isinstance(nbf, bool) or nbf > now + leeway
+    ):
+        raise InvalidJwt("not yet valid")
+    return claims

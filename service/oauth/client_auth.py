@@ -13,6 +13,7 @@ import structlog
 from ..errors import ErrorCode, OAuthError
 from ..models import Client, ClientCredentials
 from .services import Services
+from .throttle import source_bucket
 
 log = structlog.get_logger("tokenhouse.client_auth")
 
@@ -48,9 +49,10 @@ async def authenticate_client(
         and directory.cached_secret_ok(client, creds.client_secret)
     ):
         return Authenticated(client, secret_verified=True)
+    source_key = f"source:{source_bucket(source)}"
     wait = max(
         directory.failures.retry_after(f"client:{creds.client_id}"),
-        directory.failures.retry_after(f"source:{source}"),
+        directory.failures.retry_after(source_key),
     )
     # Over its failure budget, a client id (or source) is refused without argon2 only while
     # argon2 is saturated: a flood cannot then lock the real client out once the pool is free.
@@ -62,15 +64,28 @@ async def authenticate_client(
         assert client is not None
         return Authenticated(client, secret_verified=True)
     directory.failures.record(f"client:{creds.client_id}")
-    directory.failures.record(f"source:{source}")
+    directory.failures.record(source_key)
     log.info("client_auth.failed", client_id=creds.client_id, known=client is not None)
     raise invalid_client(creds, "wrong secret or unknown client")
 
 
 async def authenticate_caller(creds: ClientCredentials, services: Services, source: str) -> Client:
-    """The client a revocation or introspection acts for: one that proved its secret, or a
+    """The client a revocation acts for (RFC 7009 callers): one that proved its secret, or a
     public client (it has no secret) naming itself; a client with a secret must present it."""
     auth = await authenticate_client(creds, services, source=source)
     if auth.client.has_secret and not auth.secret_verified:
+        raise invalid_client(creds, "secret required")
+    return auth.client
+
+
+async def require_secret(creds: ClientCredentials, services: Services, source: str) -> Client:
+    """A confidential client that proved its secret; anything else is 401 invalid_client.
+
+    No credentials, or a public client naming itself, fail the same way as a wrong secret.
+    """
+    if not creds.client_id or creds.client_secret is None:
+        raise invalid_client(creds, "client authentication with a secret required")
+    auth = await authenticate_client(creds, services, source=source)
+    if not auth.secret_verified:  # defensive: a presented secret is either checked or refused
         raise invalid_client(creds, "secret required")
     return auth.client

@@ -15,6 +15,7 @@ from ..crypto.jwt import InvalidJwt
 from ..errors import ErrorCode, OAuthError
 from ..models import TokenRequest
 from ..owners import SessionRef
+from .access import is_live
 from .client_auth import authenticate_caller
 from .outcomes import SessionEvent
 from .services import Services
@@ -23,17 +24,22 @@ from .tokens import RefreshToken
 log = structlog.get_logger("tokenhouse.revocation")
 
 
+def invalid_bearer(detail: str) -> OAuthError:
+    """401 invalid_token (RFC 6750 §3.1): the SDK refreshes its token and retries."""
+    return OAuthError(
+        ErrorCode.INVALID_TOKEN, detail=detail, www_authenticate='Bearer error="invalid_token"'
+    )
+
+
 async def caller_client_id(req: TokenRequest, services: Services) -> str:
     """The client on whose behalf the request revokes."""
     if req.bearer is not None:
         try:
             claims = services.jwt.verify(req.bearer, services.clock())
         except InvalidJwt as exc:
-            raise OAuthError(
-                ErrorCode.INVALID_TOKEN,
-                detail=str(exc),
-                www_authenticate='Bearer error="invalid_token"',
-            ) from exc
+            raise invalid_bearer(str(exc)) from exc
+        if not await is_live(claims, services):
+            raise invalid_bearer("session ended or token revoked")
         return str(claims["client_id"])
     client = await authenticate_caller(req.credentials, services, req.source)
     return client.client_id
@@ -64,7 +70,8 @@ async def revoke(req: TokenRequest, services: Services) -> bool:
     if claims["client_id"] != client_id:
         return False
     ref = SessionRef.parse(claims.get("sid"))
-    remaining_ms = int((claims["exp"] - services.clock()) * 1000)
+    # Verification accepts the token until exp plus the leeway: the entry must outlive that.
+    remaining_ms = int((claims["exp"] + services.jwt.leeway - services.clock()) * 1000)
     if remaining_ms <= 0:
         return False
     owner = ref.owner if ref is not None else None

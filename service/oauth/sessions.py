@@ -11,18 +11,30 @@ from .tokens import RefreshToken, mint_access_token
 
 
 async def open_session(
-    services: Services, *, owner: Owner, client_id: str, scope: str
-) -> TokenResponse:
-    """Store a new session (one store step) and answer with its first token pair."""
+    services: Services,
+    *,
+    owner: Owner,
+    client_id: str,
+    scope: str,
+    user_generation: int | None = None,
+) -> TokenResponse | None:
+    """Store a new session (one store step) and answer with its first token pair.
+
+    For a user the same step checks that the user still exists, is not disabled and (given
+    ``user_generation``, read before the password check) has not had every session ended
+    since; None when it refused (nothing was stored)."""
     tokens = services.settings.tokens
     refresh = RefreshToken.new(owner)
-    await services.sessions.create(
+    created = await services.sessions.create(
         refresh.ref,
         client_id=client_id,
         scope=scope,
         digest=refresh.digest,
         limits=services.limits,
+        user_generation=user_generation,
     )
+    if created is None:
+        return None
     services.outcomes.report(SessionEvent.CREATED)
     session_ref = refresh.session_ref
     context.annotate(session=session_ref)

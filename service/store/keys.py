@@ -1,11 +1,16 @@
 """Every Redis key name, built from the configured prefix (the layout is an operator interface).
 
-Sessions, the session index and revoked access tokens of one owner share the owner's hash tag
-(``{u-<user id>}`` or ``{c-<client id>}``) so every script touches a single Cluster slot.
+Sessions, the session index, revoked access tokens and (for a user) the user record of one
+owner share the owner's hash tag (``{u-<user id>}`` or ``{c-<client id>}``) so every script
+touches a single Cluster slot.
 
-    <p>client:<client_id>             hash   kind, name, secret (argon2id hash), created
+    <p>client:<client_id>             hash   kind, name, secret (argon2id hash), created; after
+                                             apps delete only ``deleted`` (a tombstone: the
+                                             id is never given out again)
     <p>email:<lower-case email>       string user id
-    <p>user:{u-<uid>}                 hash   email, pw (argon2id hash), disabled, created
+    <p>user:{u-<uid>}                 hash   email, pw (argon2id hash), disabled, gen (advances
+                                             when all the user's sessions end), created; a
+                                             user's session lives only while this key exists
     <p>s:{<owner>}:<sid>              hash   one session: cid, scope, cur/prev (SHA-256 of the
                                              refresh tokens, 128 bits); TTL = idle TTL
     <p>g:{<owner>}:<sid>              string the current token's secret wrapped under the
@@ -13,8 +18,10 @@ Sessions, the session index and revoked access tokens of one owner share the own
     <p>sessions:{<owner>}             zset   the owner's session ids, score = absolute expiry ms
     <p>revoked:{<owner>}:<jti>        string a revoked access token; TTL = its remaining life
     <p>revoked:<jti>                  string the same for anonymous tokens (no owner)
-    <p>fail:acct:<sha256(username)>   string failed logins of an account; TTL = window
-    <p>fail:src:<address>             string failed logins from a source; TTL = window
+    <p>fail:acct:<sha256(username)>   string login attempts of an account; TTL = window
+    <p>fail:src:<address>             string login attempts from a source (an IPv4 address or
+                                             an IPv6 /64); TTL = window
+    <p>code:<digest>                  hash   a login-as authorization code; TTL = its lifetime
 """
 
 from __future__ import annotations
@@ -54,6 +61,9 @@ class Keys:
     def session(self, owner: Owner, sid: str) -> str:
         return f"{self.prefix}s:{{{owner}}}:{sid}"
 
+    def grace_prefix(self, owner: Owner) -> str:
+        return f"{self.prefix}g:{{{owner}}}:"
+
     def grace(self, owner: Owner, sid: str) -> str:
         return f"{self.prefix}g:{{{owner}}}:{sid}"
 
@@ -71,3 +81,6 @@ class Keys:
 
     def failures_source(self, source: str) -> str:
         return f"{self.prefix}fail:src:{source}"
+
+    def login_code(self, digest: str) -> str:
+        return f"{self.prefix}code:{digest}"

@@ -12,26 +12,34 @@ from typing import Protocol
 from ..models import Client, User
 from ..owners import Owner, SessionRef
 from .records import (
-    FailureCount,
+    AttemptResult,
     InspectedRefresh,
     LiveSession,
+    LoginCounter,
     RefreshResult,
     SessionInfo,
     SessionLimits,
+    UserChange,
 )
 
 
 class ClientStore(Protocol):
-    """Applications (OAuth clients)."""
+    """Applications (OAuth clients). A deleted client's id is never given out again."""
 
-    async def get(self, client_id: str) -> Client | None: ...
+    async def get(self, client_id: str) -> Client | None:
+        """The client; None when there is none, or it was deleted."""
+        ...
 
     async def create(self, client: Client) -> bool:
-        """Store a new client; False when the id is taken."""
+        """Store a new client; False when the id is taken, by a live or a deleted client."""
+        ...
+
+    async def is_deleted(self, client_id: str) -> bool:
+        """Did this id belong to a client that was deleted?"""
         ...
 
     async def save(self, client: Client) -> None:
-        """Store a client, replacing any with its id."""
+        """Write a client's record over any with its id (a deleted client stays deleted)."""
         ...
 
     async def set_secret(self, client_id: str, secret_hash: str) -> bool:
@@ -39,7 +47,8 @@ class ClientStore(Protocol):
         ...
 
     async def delete(self, client_id: str) -> bool:
-        """Delete the client's record (its sessions are the caller's business)."""
+        """Delete the client's record, keeping its id taken; False when there was none (its
+        sessions are the caller's business)."""
         ...
 
     async def list(self) -> list[Client]: ...
@@ -57,19 +66,21 @@ class UserStore(Protocol):
         ...
 
     async def set_password(self, user_id: str, password_hash: str) -> bool:
-        """False when there is no such user."""
+        """Sessions stay (see ``SessionStore.end_all``); False when there is no such user."""
         ...
 
     async def set_disabled(self, user_id: str, disabled: bool) -> bool:
-        """False when there is no such user."""
+        """Sessions stay (see ``SessionStore.end_all``); False when there is no such user."""
         ...
 
-    async def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> None:
-        """Replace the hash only if it is still ``old_hash`` (rehash on login)."""
+    async def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> bool:
+        """Replace the hash only if it is still ``old_hash`` (rehash on login, a compare-and-
+        set); True when replaced."""
         ...
 
-    async def delete(self, user: User) -> None:
-        """Delete the user and its email entry (its sessions are the caller's business)."""
+    async def delete(self, user: User) -> int:
+        """Delete the user and end every session of theirs in one step, then free the email;
+        how many sessions ended."""
         ...
 
     async def list(self) -> list[User]: ...
@@ -79,9 +90,20 @@ class SessionStore(Protocol):
     """Refresh-token sessions; each method is one atomic step."""
 
     async def create(
-        self, ref: SessionRef, *, client_id: str, scope: str, digest: bytes, limits: SessionLimits
-    ) -> int:
-        """Store a new session holding ``digest``; its absolute expiry (ms since the epoch)."""
+        self,
+        ref: SessionRef,
+        *,
+        client_id: str,
+        scope: str,
+        digest: bytes,
+        limits: SessionLimits,
+        user_generation: int | None = None,
+    ) -> int | None:
+        """Store a new session holding ``digest``; its absolute expiry (ms since the epoch).
+
+        For a user the same step checks that the user exists, is not disabled and (given
+        ``user_generation``, read before the password check) has not had every session ended
+        since; None when it refused (nothing stored)."""
         ...
 
     async def rotate(
@@ -98,7 +120,8 @@ class SessionStore(Protocol):
         """Validate the ``presented`` digest and rotate to ``successor`` (graceful rotation).
 
         ``wrapped`` is the successor's secret wrapped under the presented token; ``scope`` is
-        the requested scope ('' for the session's)."""
+        the requested scope ('' for the session's). A user who is gone or disabled has no live
+        session."""
         ...
 
     async def revoke(self, ref: SessionRef, *, digest: bytes, client_id: str) -> bool:
@@ -107,11 +130,13 @@ class SessionStore(Protocol):
         ...
 
     async def check(self, ref: SessionRef, jti: str) -> LiveSession | None:
-        """The session, if alive and its access token ``jti`` is not revoked."""
+        """The session, if alive (its user present, not disabled) and its access token ``jti``
+        is not revoked."""
         ...
 
     async def inspect(self, ref: SessionRef, digest: bytes) -> InspectedRefresh | None:
-        """The session, if ``digest`` is one of its live refresh tokens; nothing changes."""
+        """The session, if alive and ``digest`` is one of its live refresh tokens; nothing
+        changes."""
         ...
 
     async def list(self, owner: Owner) -> list[SessionInfo]: ...
@@ -120,8 +145,12 @@ class SessionStore(Protocol):
         """End one session whatever its tokens; True when there was one."""
         ...
 
-    async def end_all(self, owner: Owner) -> int:
-        """End every session of the owner; how many there were."""
+    async def end_all(self, owner: Owner, change: UserChange | None = None) -> int | None:
+        """End every session of the owner in one step; how many there were.
+
+        For a user the same step applies ``change`` and advances the user's session generation,
+        so a login in flight creates no session afterwards; None: there is no such user (nothing
+        changed)."""
         ...
 
 
@@ -134,17 +163,16 @@ class RevocationStore(Protocol):
 
 
 class LoginThrottle(Protocol):
-    """Failed-login counters per account (a username) and per source address."""
+    """Login-attempt counters per account and per source, each counted atomically on its own."""
 
-    async def failures(self, username: str, source: str) -> list[FailureCount]:
-        """The account's count, then the source's (when a source is given)."""
+    async def count(self, counter: LoginCounter, *, limit: int, window: int) -> AttemptResult:
+        """Count one attempt unless the counter is at ``limit``; a new count lives ``window``
+        seconds (a counter never outlives its window)."""
         ...
 
-    async def record_failure(self, username: str, source: str, window: int) -> None:
-        """Count one failure for both; a new count lives ``window`` seconds."""
+    async def forgive(self, counter: LoginCounter, *, everything: bool = False) -> None:
+        """Give back one counted attempt, or every one (the window is kept)."""
         ...
-
-    async def clear_account(self, username: str) -> None: ...
 
 
 class Health(Protocol):

@@ -7,6 +7,7 @@ instead of decoding a script's reply.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from ..owners import SessionRef
 
@@ -92,28 +93,72 @@ class SessionInfo:
     idle_ttl_ms: int
 
 
-# throttle ----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class FailureCount:
-    """Failed logins counted in the current window, and seconds until it ends."""
+class UserChange:
+    """Fields of a user record set in the same step that ends every session of the user."""
+
+    password_hash: str | None = None
+    disabled: bool | None = None
+
+
+# throttle ----------------------------------------------------------------------------------
+class CounterKind(StrEnum):
+    ACCOUNT = "account"
+    SOURCE = "source"
+
+
+@dataclass(frozen=True, slots=True)
+class LoginCounter:
+    """One login-attempt counter: an account's (by username) or a source's (an IPv4 address or
+    an IPv6 /64)."""
+
+    kind: CounterKind
+    name: str
+
+    @classmethod
+    def account(cls, username: str) -> LoginCounter:
+        return cls(CounterKind.ACCOUNT, username)
+
+    @classmethod
+    def source(cls, bucket: str) -> LoginCounter:
+        return cls(CounterKind.SOURCE, bucket)
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """The attempt was counted; ``count`` attempts in the window so far."""
 
     count: int
-    ttl: int
+
+
+@dataclass(frozen=True, slots=True)
+class AtLimit:
+    """The counter is at its limit: nothing counted, the window ends in ``retry_after`` s."""
+
+    retry_after: int
+
+
+AttemptResult = Counted | AtLimit
 
 
 __all__ = [
     "REJECTED",
     "REUSED",
     "WIDER_SCOPE",
-    "FailureCount",
+    "AtLimit",
+    "AttemptResult",
+    "Counted",
+    "CounterKind",
     "GraceReplay",
     "InspectedRefresh",
     "LiveSession",
+    "LoginCounter",
     "RefreshResult",
     "Rejected",
     "Reused",
     "Rotated",
     "SessionInfo",
     "SessionLimits",
+    "UserChange",
     "WiderScope",
 ]

@@ -329,7 +329,9 @@ class System:
             out = []
             try:
                 for _ in range(count):
-                    token = RefreshToken.new(Owner.user(str(uuid.uuid4())))
+                    user = User(str(uuid.uuid4()), f"{uuid.uuid4().hex}@bench.invalid", "")
+                    assert await store.users.create(user)  # a user's session needs the user
+                    token = RefreshToken.new(Owner.user(user.user_id))
                     await store.sessions.create(
                         token.ref,
                         client_id=self.seed.public,

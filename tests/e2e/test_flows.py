@@ -104,7 +104,8 @@ def test_integration_client_credentials_then_refresh_without_secret(api, cli):
 
 
 def test_revoke_sdk_form_ends_session(api, cli):
-    """The SDK's revoke (token + Bearer) answers 200 {} and the session's tokens stop working."""
+    """The SDK's revoke (token + Bearer) answers 200 {}; the session's tokens stop working, its
+    access token as a Bearer too (401, so a second revoke makes the SDK refresh, which fails)."""
     app = cli("apps", "create", "--kind", "marketplace", "--name", "spa")
     _, email, password = new_user(cli)
     _, login = api.login(app["client_id"], email, password)
@@ -113,7 +114,14 @@ def test_revoke_sdk_form_ends_session(api, cli):
     revoked = api.revoke_sdk(refreshed["access_token"], login["refresh_token"])
     again = api.revoke_sdk(refreshed["access_token"], login["refresh_token"])
 
-    assert revoked == (200, {}) and again == (200, {})
+    assert revoked == (200, {})
+    assert again == (
+        401,
+        {
+            "error": "invalid_token",
+            "error_description": "The access token is invalid, expired or revoked.",
+        },
+    )
     assert api.refresh(app["client_id"], refreshed["refresh_token"]) == (401, INVALID_GRANT)
     assert api.refresh(app["client_id"], login["refresh_token"]) == (401, INVALID_GRANT)
 
@@ -133,7 +141,9 @@ def test_introspection_active_then_inactive(api, cli):
     _, dead_refresh = api.introspect(app["client_id"], app["client_secret"], login["refresh_token"])
 
     assert status == 200
-    assert live_access["active"] is True and live_access["token_type"] == "access_token"
+    assert live_access["active"] is True and live_access["token_type"] == "bearer"
+    assert live_access["token_use"] == "access_token"
     assert live_access["sub"] == user_id and live_access["client_id"] == app["client_id"]
-    assert live_refresh["active"] is True and live_refresh["token_type"] == "refresh_token"
+    assert live_refresh["active"] is True and live_refresh["token_type"] == "bearer"
+    assert live_refresh["token_use"] == "refresh_token"
     assert dead_access == {"active": False} and dead_refresh == {"active": False}

@@ -337,6 +337,96 @@ async def test_user_input_cannot_forge_a_log_line(
     assert all(line.startswith("{") for line in service.log_text().splitlines() if line)
 
 
+MALFORMED = {"error": "invalid_request", "error_description": "The request is malformed."}
+
+
+async def raw_exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send raw bytes on a connection of its own; (status, headers, body) of the answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        async with asyncio.timeout(10):
+            answer = await reader.read()  # every protocol error closes the connection
+    finally:
+        writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split(" ", 2)[1]), headers, body
+
+
+def malformed_requests(secret: str, basic: str) -> dict[str, bytes]:
+    """Requests aiohttp's parser refuses, each carrying a credential in the offending part."""
+    head = "POST /v1/auth/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    form = f"grant_type=password&username=u&password={secret}"
+    return {
+        "control byte in Authorization": f"{head}Authorization: {basic}\x01\r\n\r\n",
+        "Authorization over the limit": f"{head}Authorization: {basic}{'A' * 9000}\r\n\r\n",
+        "header line without a colon": f"{head}Authorization {basic}\r\n\r\n",
+        "header name with a control byte": f"{head}X-{secret}\x01: 1\r\n\r\n",
+        "request line over the limit": (
+            f"POST /v1/auth/token?client_secret={secret}{'a' * 9000} HTTP/1.1\r\nHost: x\r\n\r\n"
+        ),
+        "control byte in the query": (
+            f"POST /v1/auth/token?client_secret={secret}\x01 HTTP/1.1\r\nHost: x\r\n\r\n"
+        ),
+        "broken HTTP version": f"POST /v1/auth/token HTTP/{secret}\r\nHost: x\r\n\r\n",
+        "broken chunk size": (
+            f"{head}Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Transfer-Encoding: chunked\r\n\r\n{secret}\r\n{form}\r\n0\r\n\r\n"
+        ),
+    }
+
+
+async def test_malformed_requests_answer_json_400_and_log_no_credential(
+    service: ServiceProcess,
+) -> None:
+    """Requests aiohttp cannot parse: JSON 400 without echo, and no credential in the log."""
+    secret = "pw-" + secrets.token_urlsafe(24)
+    basic = basic_auth("client-" + secrets.token_hex(4), secret)
+    encoded = basic.partition(" ")[2]
+    requests = malformed_requests(secret, basic)
+    start = len(service.events())
+
+    answers = {
+        name: await raw_exchange(service.port, raw.encode("latin-1"))
+        for name, raw in requests.items()
+    }
+    await asyncio.sleep(0.2)  # let the process flush its log
+
+    text = service.log_text()
+    assert secret[3:] not in text and encoded not in text
+    for name, (status, headers, body) in answers.items():
+        assert secret.encode() not in body and encoded.encode() not in body, name
+        assert (status, json.loads(body)) == (400, MALFORMED), name
+        assert headers["Content-Type"] == "application/json", name
+        assert headers["Cache-Control"] == "no-store", name
+    logged = [e for e in service.events()[start:] if e["event"] == "http.malformed"]
+    assert len(logged) == len(requests)
+    assert {e["request_id"] for e in logged} == {h["X-Request-ID"] for _, h, _ in answers.values()}
+
+
+async def test_broken_compressed_body_is_a_json_400(service: ServiceProcess) -> None:
+    """A gzip body that does not decompress is the client's error: 400, not 500."""
+    secret = "pw-" + secrets.token_urlsafe(24)
+    form = f"grant_type=password&username=u&password={secret}"
+    raw = (
+        "POST /v1/auth/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Encoding: gzip\r\n"
+        f"Content-Length: {len(form)}\r\n\r\n{form}"
+    )
+
+    status, _, body = await raw_exchange(service.port, raw.encode())
+    await asyncio.sleep(0.2)
+
+    assert (status, json.loads(body)) == (
+        400,
+        {"error": "invalid_request", "error_description": "The request body could not be read."},
+    )
+    assert secret not in service.log_text()
+
+
 @pytest.fixture
 def captured_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
     """The service's logging, rendered to a StringIO; the previous configuration restored."""

@@ -14,7 +14,10 @@ from service.store.records import (
     REJECTED,
     REUSED,
     WIDER_SCOPE,
+    AtLimit,
+    Counted,
     GraceReplay,
+    LoginCounter,
     RefreshResult,
     Rotated,
     SessionLimits,
@@ -27,6 +30,12 @@ OWNER = Owner("u-0b6f1c2e-1111-4222-8333-944455556666")
 REF = SessionRef(OWNER, "A" * 22)
 IDLE_MS = 60_000
 MAX_MS = 600_000
+
+
+@pytest.fixture(autouse=True)
+async def owner_user(store):
+    """OWNER's user record: a user's session scripts require the user to exist."""
+    await store.redis.hset(store.keys.user(OWNER[2:]), mapping={"email": "o@example.com"})
 
 
 def digest(text: str) -> bytes:
@@ -248,15 +257,32 @@ async def test_inspect_refresh_previous_after_grace_is_inactive(store):
     assert await store.sessions.inspect(REF, digest("t1")) is not None
 
 
-async def test_throttle_counters_have_window_ttl(store, raw):
-    """Failure counters count up and expire after the window."""
-    keys = [store.keys.failures_account("a@example.com"), store.keys.failures_source("10.0.0.1")]
-    await store.throttle.record_failure("a@example.com", "10.0.0.1", 900)
-    await store.throttle.record_failure("a@example.com", "10.0.0.1", 900)
-    counts = await store.throttle.failures("a@example.com", "10.0.0.1")
-    assert [c.count for c in counts] == [2, 2]
-    for key in keys:
-        assert 890 < await raw.ttl(key) <= 900
+async def test_throttle_counters_count_up_to_the_limit_within_the_window(store, raw):
+    """count_attempt counts up to the limit, then refuses with the seconds left, counting nothing."""
+    key = store.keys.failures_account("a@example.com")
+    counter = LoginCounter.account("a@example.com")
+
+    counted = [await store.throttle.count(counter, limit=2, window=900) for _ in range(3)]
+
+    assert counted[:2] == [Counted(1), Counted(2)]
+    assert isinstance(counted[2], AtLimit) and 890 < counted[2].retry_after <= 900
+    assert await raw.get(key) == b"2"
+    assert 890 < await raw.ttl(key) <= 900
+
+
+async def test_forgiving_an_attempt_keeps_the_window(store, raw):
+    """One attempt given back decrements and keeps the TTL; forgiving all deletes the counter."""
+    key = store.keys.failures_source("10.0.0.1")
+    counter = LoginCounter.source("10.0.0.1")
+    for _ in range(3):
+        await store.throttle.count(counter, limit=10, window=900)
+
+    await store.throttle.forgive(counter)
+    after_one = (await raw.get(key), await raw.ttl(key))
+    await store.throttle.forgive(counter, everything=True)
+
+    assert after_one[0] == b"2" and 890 < after_one[1] <= 900
+    assert await raw.exists(key) == 0
 
 
 async def test_real_refresh_token_round_trip_through_wrap(store):

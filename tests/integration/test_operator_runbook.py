@@ -83,6 +83,35 @@ async def test_del_user_index_ends_all_user_sessions(client, redis_server):
     assert (await refresh(client, app.client_id, bystander["refresh_token"]))[0] == 200
 
 
+async def test_del_user_key_ends_all_user_sessions(client, redis_server):
+    """DEL <p>user:{u-<uid>} ends every session of the user: refresh 401, token exchange 401,
+    introspection inactive, and the next login with the old password fails."""
+    store, app, user = await setup_user(client)
+    other = await make_user(store, password="pw")
+    logins = [await ok(login(client, app.client_id, user.email, "pw")) for _ in range(2)]
+    bystander = await ok(login(client, app.client_id, other.email, "pw"))
+
+    reply = redis_server.command("DEL", store.keys.user(user.user_id))
+
+    assert reply == b":1\r\n"
+    for tokens in logins:
+        assert await refresh(client, app.client_id, tokens["refresh_token"]) == (
+            401,
+            INVALID_GRANT,
+        )
+        for token in (tokens["access_token"], tokens["refresh_token"]):
+            assert await introspect(client, app.client_id, SECRET, token) == (
+                200,
+                {"active": False},
+            )
+        assert await exchange(client, app.client_id, SECRET, tokens["access_token"]) == (
+            401,
+            INVALID_SUBJECT,
+        )
+    assert (await login(client, app.client_id, user.email, "pw"))[0] == 401
+    assert (await refresh(client, app.client_id, bystander["refresh_token"]))[0] == 200
+
+
 async def test_del_client_index_ends_all_integration_sessions(client, redis_server):
     """DEL <p>sessions:{c-<client id>} ends every session of an integration client."""
     store = store_of(client)

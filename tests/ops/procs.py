@@ -68,7 +68,7 @@ class Topology:
 class RedisCluster(Topology):
     """Three masters, no replicas, slots spread by `redis-cli --cluster create`."""
 
-    def __init__(self, directory: Path, nodes: int = 3) -> None:
+    def __init__(self, directory: Path, *extra: str, nodes: int = 3) -> None:
         self.nodes = [
             RedisProcess(
                 directory / f"node{i}",
@@ -78,6 +78,7 @@ class RedisCluster(Topology):
                 "nodes.conf",
                 "--cluster-node-timeout",
                 "2000",
+                *extra,
                 port=cluster_port(),
             )
             for i in range(nodes)
@@ -105,12 +106,29 @@ class RedisCluster(Topology):
             timeout=timeout,
             stdin=subprocess.DEVNULL,
         )
+        return self.wait_ok(timeout)
+
+    def healthy(self) -> bool:
+        try:
+            return all(b"cluster_state:ok" in n.command("CLUSTER", "INFO") for n in self.nodes)
+        except OSError:
+            return False
+
+    def wait_ok(self, timeout: float = 30.0) -> RedisCluster:
+        """Wait until every node reports cluster_state:ok (after a start or a fault)."""
         deadline = time.monotonic() + timeout
-        while not all(b"cluster_state:ok" in n.command("CLUSTER", "INFO") for n in self.nodes):
+        while not self.healthy():
             if time.monotonic() > deadline:
                 raise RuntimeError("the Redis Cluster did not reach cluster_state:ok")
             time.sleep(0.1)
         return self
+
+    def node_for(self, key: str) -> RedisProcess:
+        """The master that holds ``key``'s slot."""
+        for node in self.nodes:
+            if node.command("EXISTS", key).startswith(b":"):  # the others answer -MOVED
+                return node
+        raise RuntimeError(f"no node holds the slot of {key}")
 
     def stop(self) -> None:
         for node in self.nodes:

@@ -2,7 +2,9 @@
 the process exits 0 within drain_delay + shutdown_timeout.
 
 The server runs with production-like argon2 cost (t=2, m=19 MiB, two slots), so a burst of
-password grants is still queued when SIGTERM arrives and when the listener closes.
+password grants is queued when SIGTERM arrives. Redis is paused (SIGSTOP) from just before
+SIGTERM until the test has seen the listener close, so every grant that needs Redis is still in
+flight then, whatever the machine's speed: the drain must finish them after the close.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 TIME_COST, MEMORY_COST = 2, 19456
 DRAIN_DELAY, SHUTDOWN_TIMEOUT = 1.0, 10.0
+# Redis stays paused this long after the listener closed, so the drain must wait for work.
+HOLD_AFTER_CLOSE = 0.5
+# Redis waits while it is paused: the longest socket timeout allowed, far above the pause
+# (drain_delay, the time to see the listener close, and the hold).
+REDIS_TIMEOUT = "5"
 PASSWORD_GRANTS, REFRESH_GRANTS, ANONYMOUS = 60, 12, 12
 
 
@@ -48,7 +55,11 @@ def server(redis: RedisProcess, tmp_path: Path) -> Iterator[ServiceProcess]:
         TOKENHOUSE_SERVER__DRAIN_DELAY=str(DRAIN_DELAY),
         TOKENHOUSE_SERVER__SHUTDOWN_TIMEOUT=str(SHUTDOWN_TIMEOUT),
         TOKENHOUSE_SERVER__KEEPALIVE_TIMEOUT="5",
+        # Attempts count when they start: 60 logins of one account at once would pass the limit.
+        TOKENHOUSE_THROTTLE__ACCOUNT_FAILURES="1000",
         TOKENHOUSE_THROTTLE__SOURCE_FAILURES="1000",
+        TOKENHOUSE_REDIS__SOCKET_TIMEOUT=REDIS_TIMEOUT,
+        TOKENHOUSE_SERVER__REQUEST_TIMEOUT=REDIS_TIMEOUT,
     ).start()
     yield proc
     proc.kill()
@@ -103,10 +114,30 @@ async def call(http: aiohttp.ClientSession, kind: str, form: dict[str, str]) -> 
     return outcome
 
 
+async def draining(server: ServiceProcess) -> None:
+    """Until the process logs that it is draining (it has handled SIGTERM)."""
+    while True:
+        if '"server.draining"' in server.log_text():
+            return
+        await asyncio.sleep(0.01)
+
+
+async def listener_closed(port: int) -> float:
+    """The moment a new connection to the port is refused (the listener closed)."""
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except ConnectionRefusedError:
+            return time.monotonic()
+        writer.close()
+        await asyncio.sleep(0.02)
+
+
 async def test_sigterm_drains_every_accepted_request_and_exits_zero(
     server: ServiceProcess, redis: RedisProcess
 ) -> None:
-    """Requests sent before the listener closes all complete (200); /readyz turns 503; rc 0."""
+    """Requests accepted before the listener closes all complete (200), also those that could
+    only finish after it closed; /readyz turns 503; rc 0."""
     client_id, email, refresh_tokens = await seed(redis.url)
     password = password_form(client_id, email, "pw-drain")
     anonymous = anonymous_form(client_id)
@@ -119,18 +150,26 @@ async def test_sigterm_drains_every_accepted_request_and_exits_zero(
         ]
         await asyncio.sleep(0.15)
 
-        # Act: SIGTERM while they run; more requests arrive during the drain delay.
-        server.terminate()
-        sigterm = time.monotonic()
-        await asyncio.sleep(0.05)
-        async with http.get("/readyz") as resp:
-            ready = (resp.status, await resp.json(), resp.headers.get("Connection"))
-        for token in refresh_tokens:
-            form = refresh_form(client_id, token)
-            tasks.append(asyncio.create_task(call(http, "refresh", form)))
-        tasks += [asyncio.create_task(call(http, "anonymous", anonymous)) for _ in range(ANONYMOUS)]
+        # Act: Redis stalls, then SIGTERM; more requests arrive during the drain delay.
+        redis.pause()
+        try:
+            server.terminate()
+            async with asyncio.timeout(10):
+                await draining(server)
+            async with http.get("/readyz") as resp:
+                ready = (resp.status, await resp.json(), resp.headers.get("Connection"))
+            for token in refresh_tokens:
+                form = refresh_form(client_id, token)
+                tasks.append(asyncio.create_task(call(http, "refresh", form)))
+            tasks += [
+                asyncio.create_task(call(http, "anonymous", anonymous)) for _ in range(ANONYMOUS)
+            ]
+            async with asyncio.timeout(DRAIN_DELAY + 10):
+                closed = await listener_closed(server.port)
+            await asyncio.sleep(HOLD_AFTER_CLOSE)
+        finally:
+            redis.resume()  # only now can a grant that needs Redis finish
         outcomes = await asyncio.gather(*tasks)
-        last_sent = max(o.sent for o in outcomes)
         rc = await asyncio.to_thread(server.wait, DRAIN_DELAY + SHUTDOWN_TIMEOUT + 5)
         async with aiohttp.ClientSession() as probe:
             with pytest.raises(aiohttp.ClientConnectorError):
@@ -138,15 +177,15 @@ async def test_sigterm_drains_every_accepted_request_and_exits_zero(
 
     # Assert
     assert ready == (503, UNAVAILABLE, "close")
-    assert last_sent < sigterm + DRAIN_DELAY  # every request was sent while still accepting
+    assert max(o.sent for o in outcomes) < closed  # every request was sent while accepting
     failed = [(o.kind, o.status, o.error, o.body) for o in outcomes if o.status != 200]
     assert failed == []
     assert all("access_token" in o.body for o in outcomes)
-    assert (
-        sum(o.kind == "refresh" and "refresh_token" in o.body for o in outcomes) == REFRESH_GRANTS
-    )
-    # the drain really covered work in flight after the listener closed
-    assert max(o.done for o in outcomes) > sigterm + DRAIN_DELAY
+    refreshed = [o for o in outcomes if o.kind == "refresh" and "refresh_token" in o.body]
+    assert len(refreshed) == REFRESH_GRANTS
+    # the drain really covered work in flight after the listener closed: each refresh needed
+    # Redis, which answered only HOLD_AFTER_CLOSE seconds after the close
+    assert min(o.done for o in refreshed) > closed + HOLD_AFTER_CLOSE
     assert rc == 0
     log = server.log_text()
     assert '"server.draining"' in log and '"server.stopped"' in log

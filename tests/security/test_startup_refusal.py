@@ -141,6 +141,18 @@ def cli_cases(tmp: Path) -> dict[str, tuple[list[str], dict[str, str], int, str]
             2,
             "tokens.issuer must be an absolute http(s) URL, got 'auth.example.com'",
         ),
+        "refresh-grace-over-300": (
+            serve,
+            {"TOKENHOUSE_TOKENS__REFRESH_GRACE": "86400"},
+            2,
+            "tokens.refresh_grace must be between 0 (strict single use) and 300 seconds, got 86400",
+        ),
+        "leeway-over-10": (
+            serve,
+            {"TOKENHOUSE_TOKENS__LEEWAY": "60"},
+            2,
+            "tokens.leeway must be between 0 and 10 seconds (our own clocks), got 60",
+        ),
         "hs256": (
             serve,
             {"TOKENHOUSE_KEYS__ALGORITHM": "HS256"},
@@ -198,6 +210,8 @@ def cli_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "production-no-key",
         "socket-timeout-0",
         "relative-issuer",
+        "refresh-grace-over-300",
+        "leeway-over-10",
         "hs256",
         "symmetric-key",
         "jose-backend",

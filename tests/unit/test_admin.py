@@ -43,9 +43,10 @@ def admin(backend: RedisBackend, hasher: SecretHasher) -> Admin:
 
 async def open_session(backend: RedisBackend, owner: Owner, client_id: str = "app") -> SessionRef:
     token = RefreshToken.new(owner)
-    await backend.sessions.create(
+    created = await backend.sessions.create(
         token.ref, client_id=client_id, scope="user", digest=token.digest, limits=LIMITS
     )
+    assert created is not None
     return token.ref
 
 
@@ -150,17 +151,23 @@ async def test_set_password_ends_sessions_only_with_logout(admin, backend, hashe
 
 
 async def test_disabling_a_user_ends_every_session_enabling_ends_none(admin, backend):
-    """Disable marks the user disabled and ends all sessions; enable only clears the mark."""
+    """Disable marks the user disabled and ends all sessions (no new one opens while disabled);
+    enable only clears the mark."""
     user = await admin.users.create("erin@example.com", "pw")
     owner = Owner.user(user.user_id)
     await open_session(backend, owner)
+    token = RefreshToken.new(owner)
 
     disabled = await admin.users.set_disabled("erin@example.com", True)
     after_disable = await backend.users.get(user.user_id)
-    await open_session(backend, owner)
+    refused = await backend.sessions.create(
+        token.ref, client_id="app", scope="user", digest=token.digest, limits=LIMITS
+    )
     enabled = await admin.users.set_disabled("erin@example.com", False)
+    await open_session(backend, owner)
 
     assert disabled.sessions_ended == 1 and after_disable is not None and after_disable.disabled
+    assert refused is None
     assert enabled.sessions_ended == 0 and len(await backend.sessions.list(owner)) == 1
     assert not (await admin.users.find("erin@example.com")).disabled
 

@@ -1,4 +1,4 @@
-"""Introspection (RFC 7662): a client sees only its own live tokens."""
+"""Introspection (RFC 7662): a confidential client sees only its own live tokens."""
 
 from __future__ import annotations
 
@@ -22,18 +22,25 @@ from .support import (
 )
 
 INACTIVE = {"active": False}
+APP_SECRET = "s3cret"
 
 
-async def user_session(client, services, **app_kw):
+async def confidential_app(store):
+    return await new_app(store, secret=APP_SECRET)
+
+
+async def user_session(client, services):
     store = store_of(client)
-    app = await new_app(store, **app_kw)
+    app = await confidential_app(store)
     user = await make_user(store)
     return app, user, await login(client, app, user)
 
 
-async def introspect(client, app, token_text, **extra):
+async def introspect(client, app, token_text):
     status, body, _ = await post(
-        client, INTROSPECT, {"client_id": app.client_id, "token": token_text, **extra}
+        client,
+        INTROSPECT,
+        {"client_id": app.client_id, "client_secret": APP_SECRET, "token": token_text},
     )
     assert status == 200, body
     return body
@@ -46,7 +53,7 @@ async def test_live_access_token_is_active(client, services):
 
     body = await introspect(client, app, session["access_token"])
 
-    assert body == {"active": True, "token_type": "access_token", **claims}
+    assert body == {"active": True, "token_type": "bearer", "token_use": "access_token", **claims}
     assert body["sub"] == user.user_id and body["scope"] == "user"
 
 
@@ -56,15 +63,19 @@ async def test_live_refresh_token_is_active(client, services):
 
     body = await introspect(client, app, session["refresh_token"])
 
-    assert body["active"] is True and body["token_type"] == "refresh_token"
+    assert (body["active"], body["token_type"], body["token_use"]) == (
+        True,
+        "bearer",
+        "refresh_token",
+    )
     assert (body["client_id"], body["scope"], body["sub"]) == (app.client_id, "user", user.user_id)
     assert session["refresh_token"].startswith(body["sid"] + ".")
     assert body["exp"] > body["iat"]
 
 
-async def test_anonymous_token_is_active(client, services, store):
+async def test_anonymous_token_is_active(client, services):
     """An anonymous token is active and has no session."""
-    app = await new_app(store)
+    app = await confidential_app(store_of(client))
     _, anon, _ = await post(
         client, "/v1/auth/token", {"grant_type": "client_credentials", "client_id": app.client_id}
     )
@@ -76,9 +87,9 @@ async def test_anonymous_token_is_active(client, services, store):
 
 async def test_client_with_secret_authenticates_with_it(client, services):
     """A client that has a secret introspects with it; without it the answer is 401."""
-    app, _, session = await user_session(client, services, secret="s3cret")
+    app, _, session = await user_session(client, services)
 
-    ok = await introspect(client, app, session["access_token"], client_secret="s3cret")
+    ok = await introspect(client, app, session["access_token"])
     status, body, _ = await post(
         client, INTROSPECT, {"client_id": app.client_id, "token": session["access_token"]}
     )
@@ -87,11 +98,26 @@ async def test_client_with_secret_authenticates_with_it(client, services):
     assert (status, body) == (401, INVALID_CLIENT)
 
 
-async def test_missing_token_is_400(client, services, store):
-    """The token parameter is required."""
+@pytest.mark.parametrize("secret", [None, "", "undefined"])
+async def test_public_client_is_401_whatever_it_presents(client, services, store, secret):
+    """A client without a secret cannot introspect: no secret, an empty or a made-up one."""
     app = await new_app(store)
+    form = {"client_id": app.client_id, "token": "x"}
+    if secret is not None:
+        form["client_secret"] = secret
 
-    status, body, _ = await post(client, INTROSPECT, {"client_id": app.client_id})
+    status, body, _ = await post(client, INTROSPECT, form)
+
+    assert (status, body) == (401, INVALID_CLIENT)
+
+
+async def test_missing_token_is_400(client, services):
+    """The token parameter is required (asked once the client has authenticated)."""
+    app = await confidential_app(store_of(client))
+
+    status, body, _ = await post(
+        client, INTROSPECT, {"client_id": app.client_id, "client_secret": APP_SECRET}
+    )
 
     assert (status, body) == (400, invalid_request("The token parameter is required."))
 
@@ -141,10 +167,10 @@ async def test_deleted_session_key_makes_tokens_inactive(client, services, store
     assert await introspect(client, app, session["refresh_token"]) == INACTIVE
 
 
-async def test_another_clients_tokens_are_inactive(client, services, store):
+async def test_another_clients_tokens_are_inactive(client, services):
     """A client cannot see another client's tokens, access or refresh."""
     _, _, victim = await user_session(client, services)
-    other = await new_app(store)
+    other = await confidential_app(store_of(client))
 
     assert await introspect(client, other, victim["access_token"]) == INACTIVE
     assert await introspect(client, other, victim["refresh_token"]) == INACTIVE
@@ -162,8 +188,8 @@ async def test_rotated_out_refresh_token_after_grace_is_inactive(make_client):
 
 
 @pytest.mark.parametrize("text", ["garbage", "a.b.c", RefreshToken.new(Owner.user("x")).value])
-async def test_unknown_tokens_are_inactive(client, services, store, text):
+async def test_unknown_tokens_are_inactive(client, services, text):
     """Garbage and unknown tokens are inactive, not errors."""
-    app = await new_app(store)
+    app = await confidential_app(store_of(client))
 
     assert await introspect(client, app, text) == INACTIVE

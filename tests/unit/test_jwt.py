@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from service.app import load_signing_keys
 from service.crypto.jwt import (
-    LEEWAY,
+    OWN_LEEWAY,
     InvalidJwt,
     JwtCodec,
     SigningKeyError,
@@ -85,10 +85,10 @@ def test_header_has_alg_typ_at_jwt_and_kid(codec, signing_key):
     [
         {"iss": "https://evil.example"},
         {"aud": "someone-else"},
-        {"exp": NOW - 61},
-        {"exp": NOW - 60},
-        {"iat": NOW + 61},
-        {"nbf": NOW + 61},
+        {"exp": NOW - 6},
+        {"exp": NOW - 5},
+        {"iat": NOW + 6},
+        {"nbf": NOW + 6},
         {"nbf": "soon"},
         {"exp": str(NOW + 600)},
         {"exp": True},
@@ -98,16 +98,16 @@ def test_header_has_alg_typ_at_jwt_and_kid(codec, signing_key):
     ],
 )
 def test_wrong_or_out_of_time_claims_are_invalid(codec, changes):
-    """Wrong iss/aud, exp past the 60 s leeway, iat/nbf in the future, malformed values: InvalidJwt."""
+    """Wrong iss/aud, exp past the 5 s leeway, iat/nbf in the future, malformed values: InvalidJwt."""
     token = codec.sign(claims(**changes))
 
     with pytest.raises(InvalidJwt):
         codec.verify(token, NOW)
 
 
-@pytest.mark.parametrize("changes", [{"exp": NOW - 59}, {"iat": NOW + 60}, {"nbf": NOW + 60}])
+@pytest.mark.parametrize("changes", [{"exp": NOW - 4}, {"iat": NOW + 5}, {"nbf": NOW + 5}])
 def test_clock_skew_within_leeway_is_accepted(codec, changes):
-    """Up to 60 s of clock skew on exp, iat and nbf is tolerated."""
+    """Up to 5 s of clock skew on exp, iat and nbf is tolerated (our own tokens)."""
     token = codec.sign(claims(**changes))
 
     assert codec.verify(token, NOW)["jti"] == "jti-1"
@@ -327,7 +327,29 @@ def test_verified_token_is_remembered_but_its_claims_are_checked_every_time(code
     assert codec.verify(token, NOW)["sub"] == claims()["sub"]
 
     with pytest.raises(InvalidJwt, match="expired"):
-        codec.verify(token, NOW + 600 + LEEWAY + 1)
+        codec.verify(token, NOW + 600 + OWN_LEEWAY + 1)
+
+
+def test_own_tokens_get_a_few_seconds_of_leeway_only(codec):
+    """exp 4 s past passes (leeway 5 s); 6 s past is expired, where 60 s once passed."""
+    token = codec.sign(claims(exp=NOW))
+
+    assert codec.verify(token, NOW + 4)["sub"] == claims()["sub"]
+    with pytest.raises(InvalidJwt, match="expired"):
+        codec.verify(token, NOW + 6)
+
+
+def test_leeway_is_set_per_codec_and_per_call(signing_key):
+    """tokens.leeway sets the codec's leeway; a caller may pass its own (a foreign clock's)."""
+    keys, kid = signing_key
+    strict = JwtCodec(keys, kid, algorithm="ES256", issuer=ISSUER, audience=AUDIENCE, leeway=0)
+    token = strict.sign(claims(exp=NOW, iat=NOW - 600))
+
+    with pytest.raises(InvalidJwt, match="expired"):
+        strict.verify(token, NOW + 1)
+    assert strict.verify(token, NOW + 59, leeway=60)["jti"] == "jti-1"
+    with pytest.raises(InvalidJwt, match="issued in the future"):
+        strict.verify(strict.sign(claims(iat=NOW + 1)), NOW)
 
 
 def test_a_changed_token_is_never_served_from_the_cache(codec):

@@ -33,17 +33,19 @@ def bearer(access: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access}"}
 
 
+APP_SECRET = "app-s3cret"
+
+
 async def user_session(client, services, **app_kw):
     store = store_of(client)
-    app = await new_app(store, **app_kw)
+    app = await new_app(store, **{"secret": APP_SECRET, **app_kw})
     user = await make_user(store)
     return app, user, await login(client, app, user)
 
 
-async def introspect(client, app, token_text, secret=None):
-    data = {"client_id": app.client_id, "token": token_text}
-    if secret:
-        data["client_secret"] = secret
+async def introspect(client, app, token_text, secret=APP_SECRET):
+    """Introspection by the app itself (a confidential client)."""
+    data = {"client_id": app.client_id, "client_secret": secret, "token": token_text}
     status, body, _ = await post(client, INTROSPECT, data)
     assert status == 200, body
     return body
@@ -146,16 +148,30 @@ async def test_unknown_token_is_200(client, services, kind):
 
 
 async def test_already_revoked_token_is_200(client, services):
-    """Revoking twice is 200 both times."""
+    """Revoking twice as the client is 200 both times."""
+    app, _, session = await user_session(client, services)
+    form = {"token": session["refresh_token"]}
+
+    first = await post(
+        client, REVOKE, form, {"Authorization": basic_auth(app.client_id, APP_SECRET)}
+    )
+    second = await post(
+        client, REVOKE, form, {"Authorization": basic_auth(app.client_id, APP_SECRET)}
+    )
+
+    assert (first[0], second[0]) == (200, 200)
+
+
+async def test_bearer_of_an_ended_session_is_401(client, services):
+    """SDK form twice: the second Bearer belongs to the ended session, so 401 invalid_token."""
     _, _, session = await user_session(client, services)
     form = {"token": session["refresh_token"]}
 
     first = await post(client, REVOKE, form, bearer(session["access_token"]))
-    second = await post(
-        client, REVOKE, form, {"Authorization": f"Bearer {session['access_token']}"}
-    )
+    second = await post(client, REVOKE, form, bearer(session["access_token"]))
 
-    assert (first[0], second[0]) == (200, 200)
+    assert (first[0], first[1]) == (200, {})
+    assert (second[0], second[1]) == (401, INVALID_TOKEN)
 
 
 async def test_another_clients_refresh_token_is_200_and_stays_alive(client, services):
@@ -209,6 +225,20 @@ async def test_expired_bearer_is_401(client, services):
     assert (status, body) == (401, INVALID_TOKEN)
 
 
+async def test_bearer_past_exp_beyond_the_leeway_is_401(client, services):
+    """A Bearer token 6 s past exp (leeway 5 s) is 401 invalid_token: the SDK refreshes."""
+    app, user, session = await user_session(client, services)
+    sid = services.jwt.verify(session["access_token"], services.clock())["sid"]
+    expired = expired_access_token(services, app, user, ttl=10, ago=16, sid=sid)
+
+    status, body, _ = await post(
+        client, REVOKE, {"token": session["refresh_token"]}, bearer(expired)
+    )
+
+    assert (status, body) == (401, INVALID_TOKEN)
+    assert (await refresh(client, app, session["refresh_token"]))[0] == 200
+
+
 async def test_missing_token_is_400(client, services):
     """The token parameter is required."""
     _, _, session = await user_session(client, services)
@@ -223,7 +253,7 @@ async def test_missing_token_is_400(client, services):
 async def test_access_token_revocation_puts_jti_in_revocation_set(
     client, services, store, settings
 ):
-    """Revoking an access token stores its jti with a TTL of its remaining life; it goes inactive."""
+    """Revoking an access token stores its jti for its remaining life plus the leeway; inactive."""
     app, user, session = await user_session(client, services)
     claims = services.jwt.verify(session["access_token"], services.clock())
 
@@ -234,21 +264,24 @@ async def test_access_token_revocation_puts_jti_in_revocation_set(
     assert (status, body) == (200, {})
     key = store.keys.revoked(Owner.user(user.user_id), claims["jti"])
     ttl = await store.redis.pttl(key)
-    assert 0 < ttl <= settings.tokens.access_ttl * 1000
+    tokens = settings.tokens
+    assert tokens.access_ttl * 1000 < ttl <= (tokens.access_ttl + tokens.leeway) * 1000
     assert await introspect(client, app, session["access_token"]) == {"active": False}
     assert (await refresh(client, app, session["refresh_token"]))[0] == 200  # session lives on
 
 
 async def test_anonymous_access_token_revocation(client, services, store):
     """An anonymous token's jti goes into the owner-less revocation set."""
-    app = await new_app(store)
+    app = await new_app(store, secret=APP_SECRET)
     _, anon, _ = await post(
         client, "/v1/auth/token", {"grant_type": "client_credentials", "client_id": app.client_id}
     )
     jti = services.jwt.verify(anon["access_token"], services.clock())["jti"]
 
     status, body, _ = await post(
-        client, REVOKE, {"token": anon["access_token"], "client_id": app.client_id}
+        client,
+        REVOKE,
+        {"token": anon["access_token"], "client_id": app.client_id, "client_secret": APP_SECRET},
     )
 
     assert (status, body) == (200, {})

@@ -22,7 +22,7 @@ def test_defaults_file_matches_the_dataclass_defaults():
     """config/defaults.toml holds exactly the dataclass defaults."""
     loaded = load_settings({"TOKENHOUSE_ENV": "defaults"}, CONFIG_DIR)
 
-    assert dataclasses.replace(loaded, env="local") == Settings()
+    assert dataclasses.replace(loaded, env="") == Settings()
 
 
 def test_no_config_files_gives_the_dataclass_defaults(tmp_path):
@@ -110,6 +110,30 @@ def test_toml_problems_are_listed_with_env_problems(tmp_path):
     assert any("TOKENHOUSE_TOKENS__ACCESS_TTL" in p and "expected int" in p for p in problems)
 
 
+def test_unset_environment_is_safe_but_not_production():
+    """TOKENHOUSE_ENV unset: defaults.toml alone: JSON logs, no demo data, not production."""
+    loaded = load_settings({}, CONFIG_DIR)
+
+    assert (loaded.env, loaded.production) == ("", False)
+    assert (loaded.log.format, loaded.demo.enabled) == ("json", False)
+    assert loaded == load_settings({"TOKENHOUSE_ENV": ""}, CONFIG_DIR)
+
+
+def test_local_environment_is_opted_into():
+    """TOKENHOUSE_ENV=local (what `make run` sets): console logs and demo data."""
+    loaded = load_settings({"TOKENHOUSE_ENV": "local"}, CONFIG_DIR)
+
+    assert (loaded.log.format, loaded.demo.enabled) == ("console", True)
+
+
+@pytest.mark.parametrize("grace", ["0", "300"])
+def test_refresh_grace_bounds_are_accepted(grace):
+    """refresh_grace 0 (strict) and 300 (the cap) load."""
+    loaded = load_settings({"TOKENHOUSE_ENV": "test", "TOKENHOUSE_TOKENS__REFRESH_GRACE": grace})
+
+    assert loaded.tokens.refresh_grace == int(grace)
+
+
 def test_unknown_environment_name_is_refused():
     """TOKENHOUSE_ENV naming a missing config file is a problem, not a silent default."""
     problems = problems_of({"TOKENHOUSE_ENV": "staging"})
@@ -146,7 +170,10 @@ def test_config_error_message_lists_every_problem():
             "tokens.refresh_idle_ttl must not exceed tokens.refresh_max_ttl",
         ),
         ({"TOKENHOUSE_TOKENS__ACCESS_TTL": "0"}, "tokens.access_ttl must be positive"),
-        ({"TOKENHOUSE_TOKENS__REFRESH_GRACE": "-1"}, "tokens.refresh_grace must be >= 0"),
+        ({"TOKENHOUSE_TOKENS__REFRESH_GRACE": "-1"}, "tokens.refresh_grace must be between 0"),
+        ({"TOKENHOUSE_TOKENS__REFRESH_GRACE": "301"}, "and 300 seconds, got 301"),
+        ({"TOKENHOUSE_TOKENS__LEEWAY": "-1"}, "tokens.leeway must be between 0 and 10"),
+        ({"TOKENHOUSE_TOKENS__LEEWAY": "60"}, "tokens.leeway must be between 0 and 10"),
         ({"TOKENHOUSE_SERVER__BODY_LIMIT": "100"}, "server.body_limit must be between"),
         ({"TOKENHOUSE_REDIS__PREFIX": "{th}"}, "redis.prefix must be non-empty"),
     ],

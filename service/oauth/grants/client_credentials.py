@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from ...errors import ErrorCode, OAuthError
 from ...models import Client, ClientKind, TokenRequest, TokenResponse
 from ...owners import Owner
 from ..scopes import INTEG, PUBLIC_READ, grant_scope
@@ -41,9 +42,12 @@ class ClientCredentialsGrant:
             )
             return TokenResponse(access, tokens.access_ttl, scope)
 
-        return await open_session(
+        response = await open_session(
             services,
             owner=Owner.client(client.client_id),
             client_id=client.client_id,
             scope=grant_scope(req.get("scope"), INTEG),
         )
+        if response is None:  # never for a client: only a user's session checks its owner
+            raise OAuthError(ErrorCode.SERVER_ERROR, detail="integration session refused")
+        return response

@@ -1,7 +1,9 @@
 """Resource owner password credentials grant: RFC 6749 §4.3.
 
 Kept for Sharetribe compatibility although RFC 9700 §2.4 says it MUST NOT be used. Unknown
-user, disabled user and wrong password give the same answer after the same argon2 work.
+user, disabled user and wrong password give the same answer after the same argon2 work. The
+session is created in one store step with a check of the user's state, so a login whose
+password check overlaps with "end all sessions" (disable, delete, password change) creates none.
 """
 
 from __future__ import annotations
@@ -37,30 +39,39 @@ class PasswordGrant:
         username = required(req, "username")
         password = required(req, "password")
         scope = grant_scope(req.get("scope"), USER)
-        services.hasher.admit()  # shed before any Redis work when argon2 is swamped
-        failures = await throttle.check_login(services, username, req.source)
+        # Counted before argon2 (and before shedding), so parallel attempts cannot pass the
+        # limit; an attempt shed with 503 stays counted.
+        attempt = await throttle.count_login(services, username, req.source)
+        services.hasher.admit()  # shed before any other store work when argon2 is swamped
 
         users = services.users
         user_id = await users.find_id(username)
         user = await users.get(user_id) if user_id else None
         ok = await services.hasher.verify(user.password_hash if user else None, password)
         if not ok or user is None or user.disabled:
-            await throttle.record_login_failure(services, username, req.source)
             raise OAuthError(
                 ErrorCode.INVALID_GRANT, "Invalid username or password.", detail="bad credentials"
             )
 
         context.annotate(user_id=user.user_id)
-        if failures:  # a success forgives the account's earlier failures
-            await throttle.clear_account(services, username)
         if services.hasher.needs_rehash(user.password_hash):
             new_hash = await services.hasher.hash_async(password)
-            await users.replace_password_hash(user.user_id, user.password_hash, new_hash)
-            log.info("password.rehashed", user_id=user.user_id)
+            # A compare-and-set: a password changed meanwhile is never undone.
+            if await users.replace_password_hash(user.user_id, user.password_hash, new_hash):
+                log.info("password.rehashed", user_id=user.user_id)
 
-        return await open_session(
+        response = await open_session(
             services,
             owner=Owner.user(user.user_id),
             client_id=client.client_id,
             scope=scope,
+            user_generation=user.generation,
         )
+        if response is None:  # disabled, deleted or logged out everywhere while argon2 ran
+            raise OAuthError(
+                ErrorCode.INVALID_GRANT,
+                "Invalid username or password.",
+                detail="the user changed during the login",
+            )
+        await throttle.login_succeeded(services, attempt)
+        return response

@@ -1,7 +1,8 @@
 -- Validate a refresh token and rotate it, in one step (graceful rotation, RFC 9700 §4.14.2).
--- KEYS[1] session hash, KEYS[2] owner's session index, KEYS[3] the session's grace key (all
--- one hash tag). The grace key holds the current token's secret wrapped under the previous
--- token and expires with the grace window: while it exists the previous token still works.
+-- KEYS[1] session hash, KEYS[2] owner's session index, KEYS[3] the session's grace key,
+-- KEYS[4] the user hash (user owners only; all one hash tag). The grace key holds the current
+-- token's secret wrapped under the previous token and expires with the grace window: while it
+-- exists the previous token still works. A user who is gone or disabled has no live session.
 -- ARGV[1] session id, ARGV[2] digest of the presented token, ARGV[3] client id,
 -- ARGV[4] digest of the new token, ARGV[5] the new token's secret wrapped under the presented
 -- token, ARGV[6] grace ms (0 = strict single use), ARGV[7] idle TTL ms,
@@ -13,6 +14,10 @@ local s = redis.call('HMGET', KEYS[1], 'cid', 'scope', 'cur', 'prev')
 if not s[1] then return {0} end
 local score = redis.call('ZSCORE', KEYS[2], ARGV[1])  -- the absolute expiry
 if not score then return {0} end
+if KEYS[4] and (redis.call('EXISTS', KEYS[4]) == 0
+    or redis.call('HGET', KEYS[4], 'disabled') == '1') then
+  return {0}
+end
 if s[1] ~= ARGV[3] then return {0} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

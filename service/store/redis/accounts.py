@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ...errors import StoreUnavailable
 from ...models import Client, ClientKind, User
+from ...owners import Owner
 from ..keys import Keys
 from .runner import Runner, text
 
@@ -14,8 +16,13 @@ def _fields(raw: Any) -> dict[str, str]:
     return {text(k): text(v) for k, v in raw.items()}
 
 
+def _pairs(fields: dict[str, Any]) -> list[Any]:
+    """A mapping as the field, value words a hash script takes."""
+    return [word for pair in fields.items() for word in pair]
+
+
 class RedisClients:
-    """ClientStore on Redis: one hash per client."""
+    """ClientStore on Redis: one hash per client; a deleted client leaves a tombstone."""
 
     def __init__(self, runner: Runner, keys: Keys) -> None:
         self.runner = runner
@@ -27,6 +34,8 @@ class RedisClients:
         if not raw:
             return None
         data = _fields(raw)
+        if "deleted" in data:  # the tombstone of a deleted client
+            return None
         return Client(
             client_id=client_id,
             kind=ClientKind(data.get("kind", "marketplace")),
@@ -35,7 +44,7 @@ class RedisClients:
         )
 
     @staticmethod
-    def _mapping(client: Client) -> dict[str, Any]:
+    def _fields(client: Client) -> dict[str, Any]:
         return {
             "kind": client.kind.value,
             "name": client.name,
@@ -44,29 +53,29 @@ class RedisClients:
         }
 
     async def create(self, client: Client) -> bool:
-        mapping = self._mapping(client)
-        args = [mapping["kind"], mapping["name"], mapping["secret"], mapping["created"]]
+        args = _pairs(self._fields(client))
         keys = [self.keys.client(client.client_id)]
-        return bool(await self.runner.script("create_client", keys, args))
+        return bool(await self.runner.script("hash_create", keys, args))
+
+    async def is_deleted(self, client_id: str) -> bool:
+        key = self.keys.client(client_id)
+        return bool(
+            await self.runner.run("get_client", lambda: self.runner.redis.hexists(key, "deleted"))
+        )
 
     async def save(self, client: Client) -> None:
-        key, mapping = self.keys.client(client.client_id), self._mapping(client)
+        key, mapping = self.keys.client(client.client_id), self._fields(client)
         await self.runner.run("save_client", lambda: self.runner.redis.hset(key, mapping=mapping))
 
     async def set_secret(self, client_id: str, secret_hash: str) -> bool:
-        redis, key = self.runner.redis, self.keys.client(client_id)
-
-        async def update() -> bool:
-            if not await redis.exists(key):
-                return False
-            await redis.hset(key, "secret", secret_hash)
-            return True
-
-        return await self.runner.run("save_client", update)
+        if await self.get(client_id) is None:  # none, or deleted: never half re-created
+            return False
+        keys = [self.keys.client(client_id)]
+        return bool(await self.runner.script("hash_update", keys, ["secret", secret_hash]))
 
     async def delete(self, client_id: str) -> bool:
-        key = self.keys.client(client_id)
-        return bool(await self.runner.run("delete_client", lambda: self.runner.redis.delete(key)))
+        keys = [self.keys.client(client_id)]
+        return bool(await self.runner.script("delete_client", keys, [int(time.time())]))
 
     async def list(self) -> list[Client]:
         ids = []
@@ -105,35 +114,43 @@ class RedisUsers:
             email=data.get("email", ""),
             password_hash=data.get("pw", ""),
             disabled=data.get("disabled", "0") == "1",
+            generation=int(data.get("gen", "0") or 0),
         )
 
+    async def _swap(self, key: str, expected: str, new: str) -> bool:
+        return bool(await self.runner.script("swap_value", [key], [expected, new]))
+
     async def create(self, user: User) -> bool:
-        redis, email_key = self.runner.redis, self.keys.email(user.email)
-        taken = not await self.runner.run(
-            "create_user", lambda: redis.set(email_key, user.user_id, nx=True)
-        )
-        if taken:
-            return False
-        mapping = {
+        """The email is claimed first, then the record is created; an email left naming a user
+        whose record is gone (a deletion cut short) is taken over."""
+        email_key = self.keys.email(user.email)
+        if not await self._swap(email_key, "", user.user_id):
+            holder = await self.find_id(user.email)
+            if holder is None or await self.get(holder) is not None:
+                return False
+            if not await self._swap(email_key, holder, user.user_id):
+                return False
+        fields = {
             "email": user.email.strip().lower(),
             "pw": user.password_hash,
             "disabled": "1" if user.disabled else "0",
+            "gen": "0",
             "created": int(time.time()),
         }
-        key = self.keys.user(user.user_id)
-        await self.runner.run("create_user", lambda: redis.hset(key, mapping=mapping))
-        return True
+        try:
+            keys = [self.keys.user(user.user_id)]
+            created = await self.runner.script("hash_create", keys, _pairs(fields))
+        except StoreUnavailable:
+            await self._swap(email_key, user.user_id, "")
+            raise
+        if not created:  # the id is taken: give the email back
+            await self._swap(email_key, user.user_id, "")
+        return bool(created)
 
     async def _update(self, user_id: str, fields: dict[str, str]) -> bool:
-        redis, key = self.runner.redis, self.keys.user(user_id)
-
-        async def update() -> bool:
-            if not await redis.exists(key):
-                return False
-            await redis.hset(key, mapping=fields)
-            return True
-
-        return await self.runner.run("update_user", update)
+        """Set fields of an existing user (a deleted user is never re-created)."""
+        keys = [self.keys.user(user_id)]
+        return bool(await self.runner.script("hash_update", keys, _pairs(fields)))
 
     async def set_password(self, user_id: str, password_hash: str) -> bool:
         return await self._update(user_id, {"pw": password_hash})
@@ -141,18 +158,17 @@ class RedisUsers:
     async def set_disabled(self, user_id: str, disabled: bool) -> bool:
         return await self._update(user_id, {"disabled": "1" if disabled else "0"})
 
-    async def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> None:
-        redis, key = self.runner.redis, self.keys.user(user_id)
+    async def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> bool:
+        keys = [self.keys.user(user_id)]
+        return bool(await self.runner.script("rehash_password", keys, [old_hash, new_hash]))
 
-        async def swap() -> None:
-            if text(await redis.hget(key, "pw") or b"") == old_hash:
-                await redis.hset(key, "pw", new_hash)
-
-        await self.runner.run("rehash", swap)
-
-    async def delete(self, user: User) -> None:
-        keys = (self.keys.user(user.user_id), self.keys.email(user.email))
-        await self.runner.run("delete_user", lambda: self.runner.redis.delete(*keys))
+    async def delete(self, user: User) -> int:
+        owner = Owner.user(user.user_id)
+        keys = [self.keys.user(user.user_id), self.keys.index(owner)]
+        prefixes = [self.keys.session_prefix(owner), self.keys.grace_prefix(owner)]
+        ended = int(await self.runner.script("delete_user", keys, prefixes))
+        await self._swap(self.keys.email(user.email), user.user_id, "")
+        return ended
 
     async def list(self) -> list[User]:
         ids: list[str] = []

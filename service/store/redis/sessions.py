@@ -1,10 +1,14 @@
 """Refresh-token sessions in Redis: each step is one Lua script on the owner's hash slot.
 
-The scripts' replies are decoded here into the typed records of ``store/records.py``; no
-reply code leaves this module.
+A user's session scripts also read the user record (it shares the owner's hash tag), so a
+session never outlives its user's deletion, disabling or "end all sessions". The scripts'
+replies are decoded here into the typed records of ``store/records.py``; no reply code leaves
+this module. Listing and ending one session by reference (operator steps) are plain commands.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from ...owners import Owner, SessionRef
 from ..keys import Keys
@@ -19,6 +23,7 @@ from ..records import (
     Rotated,
     SessionInfo,
     SessionLimits,
+    UserChange,
 )
 from .runner import Runner, text
 
@@ -38,11 +43,23 @@ class RedisSessions:
         keys = self.keys
         return [keys.session(*ref), keys.index(ref.owner), keys.grace(*ref)]
 
+    def _user_key(self, owner: Owner) -> list[str]:
+        """The user record a session's scripts check: users only (a client record has no
+        hash tag, so an integration client's sessions do not look at it)."""
+        return [self.keys.user(owner.id)] if owner.is_user else []
+
     async def create(
-        self, ref: SessionRef, *, client_id: str, scope: str, digest: bytes, limits: SessionLimits
-    ) -> int:
+        self,
+        ref: SessionRef,
+        *,
+        client_id: str,
+        scope: str,
+        digest: bytes,
+        limits: SessionLimits,
+        user_generation: int | None = None,
+    ) -> int | None:
         owner, sid = ref
-        keys = [self.keys.session(owner, sid), self.keys.index(owner)]
+        keys = [self.keys.session(owner, sid), self.keys.index(owner), *self._user_key(owner)]
         args = [
             sid,
             client_id,
@@ -52,8 +69,10 @@ class RedisSessions:
             limits.max_ms,
             self.keys.session_prefix(owner),
             limits.cap,
+            "" if user_generation is None else user_generation,
         ]
-        return int(await self.runner.script("create_session", keys, args))
+        expiry = int(await self.runner.script("create_session", keys, args))
+        return expiry or None  # 0: refused, the user is gone, disabled or logged out meanwhile
 
     async def rotate(
         self,
@@ -76,7 +95,8 @@ class RedisSessions:
             limits.idle_ms,
             scope,
         ]
-        reply = await self.runner.script("refresh_session", self._session_keys(ref), args)
+        keys = [*self._session_keys(ref), *self._user_key(ref.owner)]
+        reply = await self.runner.script("refresh_session", keys, args)
         code = int(reply[0])
         if code == _ROTATED:
             return Rotated(text(reply[1]), int(reply[2]))
@@ -98,6 +118,7 @@ class RedisSessions:
             self.keys.session(owner, sid),
             self.keys.index(owner),
             self.keys.revoked(owner, jti),
+            *self._user_key(owner),
         ]
         reply = await self.runner.script("check_session", keys, [sid])
         if not reply or int(reply[0]) != 1:
@@ -105,9 +126,8 @@ class RedisSessions:
         return LiveSession(text(reply[1]), text(reply[2]), int(reply[3]))
 
     async def inspect(self, ref: SessionRef, digest: bytes) -> InspectedRefresh | None:
-        reply = await self.runner.script(
-            "inspect_refresh", self._session_keys(ref), [ref.sid, digest]
-        )
+        keys = [*self._session_keys(ref), *self._user_key(ref.owner)]
+        reply = await self.runner.script("inspect_refresh", keys, [ref.sid, digest])
         if not reply or int(reply[0]) != 1:
             return None
         return InspectedRefresh(text(reply[1]), text(reply[2]), int(reply[3]), int(reply[4]))
@@ -144,15 +164,12 @@ class RedisSessions:
 
         return await self.runner.run("revoke_one", drop)
 
-    async def end_all(self, owner: Owner) -> int:
-        redis, keys = self.runner.redis, self.keys
-        index = keys.index(owner)
-
-        async def drop() -> int:
-            sids = [text(s) for s in await redis.zrange(index, 0, -1)]
-            await redis.delete(index)
-            for sid in sids:
-                await redis.delete(keys.session(owner, sid), keys.grace(owner, sid))
-            return len(sids)
-
-        return await self.runner.run("revoke_owner", drop)
+    async def end_all(self, owner: Owner, change: UserChange | None = None) -> int | None:
+        keys = [self.keys.index(owner), *self._user_key(owner)]
+        args: list[Any] = [self.keys.session_prefix(owner), self.keys.grace_prefix(owner)]
+        if change is not None and change.password_hash is not None:
+            args += ["pw", change.password_hash]
+        if change is not None and change.disabled is not None:
+            args += ["disabled", "1" if change.disabled else "0"]
+        ended = int(await self.runner.script("end_sessions", keys, args))
+        return None if ended < 0 else ended  # -1: the user record is gone

@@ -22,6 +22,7 @@ from ..support import (
     integ_login,
     invalid_request,
     login,
+    services_of,
     token,
 )
 
@@ -188,6 +189,33 @@ async def test_expired_subject_token_is_401(client, services):
 
     assert status == 401
     assert body == BAD_SUBJECT
+
+
+@pytest.mark.parametrize(("seconds_past_exp", "status"), [(4, 200), (6, 401), (30, 401)])
+async def test_subject_token_gets_the_few_seconds_of_leeway_only(
+    client, services, seconds_past_exp, status
+):
+    """tokens.leeway (5 s): a subject token 4 s past exp exchanges; 6 s or 30 s past is 401."""
+    app, user, session = await setup_login(client, services)
+    sid = services.jwt.verify(session["access_token"], services.clock())["sid"]
+    subject = expired_access_token(services, app, user, ttl=10, ago=10 + seconds_past_exp, sid=sid)
+
+    answer, _, _ = await exchange(client, app, subject)
+
+    assert answer == status
+
+
+async def test_leeway_setting_reaches_subject_token_checks(make_client):
+    """TOKENHOUSE_TOKENS__LEEWAY=0: a subject token 1 s past exp is refused."""
+    client = await make_client(tokens={"leeway": 0})
+    services = services_of(client)
+    app, user, session = await setup_login(client, services)
+    sid = services.jwt.verify(session["access_token"], services.clock())["sid"]
+    subject = expired_access_token(services, app, user, ttl=10, ago=11, sid=sid)
+
+    status, body, _ = await exchange(client, app, subject)
+
+    assert (status, body) == (401, BAD_SUBJECT)
 
 
 async def test_revoked_subject_token_is_401(client, services):

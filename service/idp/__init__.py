@@ -1,0 +1,1 @@
+"""Identity providers: verification of the tokens that social login presents."""
