@@ -80,6 +80,25 @@ async def test_creating_an_app_with_a_taken_id_is_a_conflict_that_changes_nothin
     assert await backend.clients.get("app-1") == first.client
 
 
+@pytest.mark.parametrize("client_id", ["", "has space", "dot.ted", "u" * 65, "ünï"])
+async def test_a_client_id_its_refresh_tokens_could_not_carry_is_invalid(admin, client_id):
+    """A chosen client id is 1 to 64 letters, digits or hyphens (what owner c-<id> can carry)."""
+    with pytest.raises(Invalid, match="a client id is 1 to 64 letters, digits or hyphens"):
+        await admin.apps.create(ClientKind.INTEGRATION, "backend", client_id=client_id)
+
+
+async def test_a_deleted_apps_id_never_comes_back(admin, backend):
+    """After apps delete the id stays taken: creating it again is a conflict saying why."""
+    await admin.apps.create(ClientKind.MARKETPLACE, "old", client_id="app-2")
+    await admin.apps.delete("app-2")
+
+    with pytest.raises(Conflict, match="client id app-2 belonged to a deleted app"):
+        await admin.apps.create(ClientKind.MARKETPLACE, "new", client_id="app-2")
+
+    assert await backend.clients.get("app-2") is None
+    assert await backend.clients.is_deleted("app-2")
+
+
 async def test_rotating_a_secret_replaces_the_stored_hash(admin, backend, hasher):
     """After a rotation the new secret verifies and the old one does not."""
     created = await admin.apps.create(ClientKind.INTEGRATION, "backend")
@@ -178,8 +197,9 @@ async def test_deleting_a_user_ends_sessions_and_frees_the_email(admin, backend)
     owner = Owner.user(user.user_id)
     await open_session(backend, owner)
 
-    await admin.users.delete("frank@example.com")
+    deleted = await admin.users.delete("frank@example.com")
 
+    assert deleted.sessions_ended == 1
     assert await backend.sessions.list(owner) == []
     with pytest.raises(NotFound, match="no user frank@example.com"):
         await admin.users.find("frank@example.com")

@@ -198,12 +198,16 @@ def test_no_module_is_over_about_300_lines(path):
 
 
 def test_the_owner_pattern_is_written_once():
-    """The text form of an owner (``[uc]-...``) is spelled in service/owners.py only."""
-    spelled = {
-        module_name(p) for p in SERVICE.rglob("*.py") if "[uc]-" in p.read_text(encoding="utf-8")
-    }
+    """The text form of an owner (``[uc]-<id>``) and of an owner's id are spelled in
+    service/owners.py only."""
+    for pattern in ("[uc]-", "[A-Za-z0-9-]{1,64}"):
+        spelled = {
+            module_name(p)
+            for p in SERVICE.rglob("*.py")
+            if pattern in p.read_text(encoding="utf-8")
+        }
 
-    assert spelled == {"service.owners"}
+        assert spelled == {"service.owners"}, pattern
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("service.idp")))
