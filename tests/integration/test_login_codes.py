@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from redis import asyncio as aioredis
-from service.store.redis.login_codes import LoginCodeStore
 
 from service.errors import StoreUnavailable
 from service.loginas.codes import (
@@ -21,6 +20,7 @@ from service.loginas.codes import (
 )
 from service.store.keys import Keys
 from service.store.redis import RedisBackend
+from service.store.redis.login_codes import LoginCodeStore
 
 from ..redis_proc import free_port
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from service.store.redis.login_codes import LoginCodeStore
 
 from service.crypto.hashing import SecretHasher
 from service.crypto.jwt import JwtCodec
@@ -24,6 +23,7 @@ from service.loginas.headers import page_headers, stylesheet_headers
 from service.loginas.operators import Operator, normalize_email, sign_in_outcome
 from service.loginas.redirect_uris import origin
 from service.loginas.refusals import SIGN_IN, refusal_page
+from service.store.redis.login_codes import LoginCodeStore
 
 from .directory import NO_STORE, Directory, log
 from .token_app import token_handler

@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 from aiohttp import web
-from service.store.redis.login_codes import LoginCodeStore
 
 from service.crypto.jwt import JwtCodec
 from service.errors import OAuthError
@@ -16,6 +15,7 @@ from service.loginas.audit import Event, Outcome
 from service.loginas.codes import CodeState, ConsumedCode, code_digest
 from service.loginas.redemption import GRANT_TYPE, decide, parse_redemption, refusal
 from service.models import ClientCredentials, TokenRequest
+from service.store.redis.login_codes import LoginCodeStore
 
 from .directory import NO_STORE, Directory, log
 
