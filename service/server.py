@@ -77,6 +77,7 @@ async def _serve(settings: Settings, reuse_port: bool) -> None:
         shutdown_timeout=server.shutdown_timeout,
         keepalive_timeout=server.keepalive_timeout,
         handle_signals=False,
+        handler_cancellation=True,  # a client that leaves frees its place (argon2, login line)
     )
     await runner.setup()
     stop = asyncio.Event()

@@ -87,6 +87,7 @@ class ThrottleSettings:
     account_failures: int = 10
     source_failures: int = 50
     window: int = 900
+    busy_wait: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -281,6 +282,8 @@ def validate(s: Settings) -> list[str]:
         p.append("server.request_timeout must be positive")
     if s.hashing.max_wait < 0:
         p.append("hashing.max_wait must be >= 0 (0 = off)")
+    if s.throttle.busy_wait < 0:
+        p.append("throttle.busy_wait must be >= 0 (0 = refuse at once)")
     if s.hashing.max_concurrency < 1 or s.hashing.max_queue < 0:
         p.append("hashing.max_concurrency must be >= 1 and hashing.max_queue >= 0")
     if s.hashing.memory_cost < 8 * s.hashing.parallelism or s.hashing.time_cost < 1:

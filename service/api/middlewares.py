@@ -8,6 +8,7 @@ one per step keeps the per-request cost of the hot path.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import time
@@ -42,6 +43,10 @@ def request_id(request: web.Request) -> str:
     return incoming
 
 
+CANCELLED = "cancelled"  # the outcome of a request whose client left before its answer
+CLIENT_CLOSED = 499  # the status logged for it (none was sent)
+
+
 def report(
     endpoint: Endpoint,
     ctx: RequestContext,
@@ -51,6 +56,12 @@ def report(
     observe: Observer | None,
 ) -> None:
     """One log event for the OAuth request, and its metrics."""
+    if status == CLIENT_CLOSED:
+        log.info(endpoint.failed_event, outcome=CANCELLED, status=status,
+                 latency_ms=round(latency * 1000, 3))  # fmt: skip
+        if observe is not None:
+            observe(endpoint.name, ctx, CANCELLED, latency)
+        return
     outcome = "ok" if error is None else error.code.value
     event = endpoint.ok_event if error is None else endpoint.failed_event
     level = log.info if error is None or error.status < 500 else log.warning
@@ -82,6 +93,13 @@ def make_middleware(observe: Observer | None = None) -> Middleware:
         error: OAuthError | None = None
         try:
             response = await handler(request)
+        except asyncio.CancelledError:  # the client left (aiohttp cancels its handler)
+            endpoint = ENDPOINTS.get(request.path)
+            if endpoint is not None:
+                latency = time.perf_counter() - started
+                report(endpoint, ctx, None, CLIENT_CLOSED, latency, observe)
+            context.end()
+            raise
         except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON answer
             error, headers = client_error(exc)
             response = error_response(error, headers)

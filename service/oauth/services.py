@@ -16,6 +16,7 @@ from ..settings import Settings, TokenSettings
 from ..store.protocols import LoginThrottle, RevocationStore, SessionStore, UserStore
 from ..store.records import SessionLimits
 from .clients import ClientDirectory
+from .login_lines import WaitingLines
 from .outcomes import Outcomes
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class Services:
     clients: ClientDirectory
     grants: Mapping[str, Grant]
     outcomes: Outcomes = field(default_factory=Outcomes)
+    login_lines: WaitingLines = field(default_factory=WaitingLines)
     clock: Callable[[], float] = field(default=time.time)
     limits: SessionLimits = field(init=False)  # from settings.tokens, computed once
 

@@ -5,6 +5,11 @@ source's live in different Cluster slots) before the password is checked, so par
 on any number of workers and pods, cannot pass the limit. A success clears the account's
 counter and gives the source back that one attempt. Counters exist for any username, known or
 not, so the answers do not tell which accounts exist.
+
+An attempt over a limit only because attempts of that counter are still in flight waits for
+them (``throttle.busy_wait`` seconds at most, in line: ``login_lines.py``) instead of being
+refused, because their outcome decides: a burst of right passwords for one account all get in,
+one after another, while wrong ones still get at most the limit of answers other than 429.
 """
 
 from __future__ import annotations
@@ -14,8 +19,11 @@ import ipaddress
 from dataclasses import dataclass
 
 from ..errors import ErrorCode, OAuthError
-from ..store.records import AtLimit, LoginCounter
+from ..store.records import AtLimit, AttemptEnd, Counted, InFlight, LoginCounter
+from .login_lines import Ticket
 from .services import Services
+
+_ENDING: set[asyncio.Task[None]] = set()  # attempts ended after their request was cancelled
 
 
 def source_bucket(source: str) -> str:
@@ -34,43 +42,100 @@ def source_bucket(source: str) -> str:
 
 @dataclass(frozen=True)
 class Attempt:
-    """A counted login attempt: the account's counter, and the source's when known."""
+    """A counted login attempt, in flight: the account's counter, and the source's when known."""
 
     account: LoginCounter
     source: LoginCounter | None
 
+    @property
+    def counters(self) -> list[LoginCounter]:
+        return [self.account] if self.source is None else [self.account, self.source]
+
+
+def _too_many(retry_after: int) -> OAuthError:
+    return OAuthError(ErrorCode.TOO_MANY_REQUESTS, detail="login attempts", retry_after=retry_after)
+
 
 async def count_login(services: Services, username: str, source: str) -> Attempt:
-    """Count the attempt for the account and the source; 429 (nothing counted) when either is
-    at its limit."""
-    store, limits = services.throttle, services.settings.throttle
+    """Count the attempt for the account and the source and hold it in flight; 429 (nothing
+    counted) when either is at its limit, after waiting while attempts in flight hold it."""
     attempt = Attempt(
         LoginCounter.account(username),
         LoginCounter.source(source_bucket(source)) if source else None,
     )
-    counters = [(attempt.account, limits.account_failures)]
+    lines = services.login_lines
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + services.settings.throttle.busy_wait
+    # a newcomer queues behind the attempts of this account already waiting here
+    ticket: Ticket | None = lines.join(attempt.account) if lines.waiting(attempt.account) else None
+    try:
+        while True:
+            if ticket is not None:
+                await lines.turn(ticket, deadline)
+            busy = await _try(services, attempt)
+            if busy is None:
+                return attempt
+            if loop.time() >= deadline:
+                raise _too_many(1)
+            if ticket is None:
+                ticket = lines.join(busy)
+    finally:
+        if ticket is not None:
+            lines.leave(ticket)
+
+
+async def _try(services: Services, attempt: Attempt) -> LoginCounter | None:
+    """Count the attempt on every counter: None when counted on all; else what was counted is
+    given back, and the counter that attempts in flight hold is returned (429 when none)."""
+    store, limits = services.throttle, services.settings.throttle
+    counters = attempt.counters
+    limit = {attempt.account: limits.account_failures}
     if attempt.source is not None:
-        counters.append((attempt.source, limits.source_failures))
+        limit[attempt.source] = limits.source_failures
     results = await asyncio.gather(
-        *(store.count(counter, limit=limit, window=limits.window) for counter, limit in counters)
+        *(store.begin(c, limit=limit[c], window=limits.window) for c in counters)
     )
+    if all(isinstance(r, Counted) for r in results):
+        return None
+    counted = [c for c, r in zip(counters, results, strict=True) if isinstance(r, Counted)]
+    await asyncio.gather(*(store.end(c, AttemptEnd.GIVEN_BACK) for c in counted))
+    for c in counted:
+        services.login_lines.notify(c)
     waits = [r.retry_after for r in results if isinstance(r, AtLimit)]
-    if waits:  # refused by one counter: the other gives its attempt back
-        counted = [
-            c for (c, _), r in zip(counters, results, strict=True) if not isinstance(r, AtLimit)
-        ]
-        await asyncio.gather(*(store.forgive(counter) for counter in counted))
-        raise OAuthError(
-            ErrorCode.TOO_MANY_REQUESTS, detail="login attempts", retry_after=max(1, *waits)
-        )
-    return attempt
+    if waits:  # refused by a counter that no attempt in flight can free
+        raise _too_many(max(1, *waits))
+    return next(c for c, r in zip(counters, results, strict=True) if isinstance(r, InFlight))
+
+
+async def _end(services: Services, attempt: Attempt, ends: list[AttemptEnd]) -> None:
+    store = services.throttle
+    await asyncio.gather(
+        *(store.end(c, end) for c, end in zip(attempt.counters, ends, strict=False))
+    )
+    for counter in attempt.counters:
+        services.login_lines.notify(counter)
 
 
 async def login_succeeded(services: Services, attempt: Attempt) -> None:
     """A success forgives the account's earlier failures and gives the source its attempt back
     (clearing a whole source's counter would let one valid account reset it)."""
-    store = services.throttle
-    steps = [store.forgive(attempt.account, everything=True)]
-    if attempt.source is not None:
-        steps.append(store.forgive(attempt.source))
-    await asyncio.gather(*steps)
+    await _end(services, attempt, [AttemptEnd.SUCCEEDED, AttemptEnd.GIVEN_BACK])
+
+
+async def login_failed(services: Services, attempt: Attempt) -> None:
+    """The attempt stays counted on both counters; it is no longer in flight."""
+    await _end(services, attempt, [AttemptEnd.FAILED, AttemptEnd.FAILED])
+
+
+def login_abandoned(services: Services, attempt: Attempt) -> None:
+    """The request was cancelled (the client left): the attempt ends as a failure, in a task
+    of its own, since the request's own task can no longer wait for the store."""
+    task = asyncio.ensure_future(login_failed(services, attempt))
+    _ENDING.add(task)
+    task.add_done_callback(_ENDING.discard)
+    task.add_done_callback(_retrieve)
+
+
+def _retrieve(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()  # a store failure here changes nothing: the count expires with its TTL

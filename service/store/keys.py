@@ -21,6 +21,9 @@ touches a single Cluster slot.
     <p>fail:acct:<sha256(username)>   string login attempts of an account; TTL = window
     <p>fail:src:<address>             string login attempts from a source (an IPv4 address or
                                              an IPv6 /64); TTL = window
+    <p>busy:{<counter key>}           string how many of a counter's attempts are still in
+                                             flight (the hash tag is the whole counter key: one
+                                             slot with it); TTL = a minute after the last one
     <p>code:<digest>                  hash   a login-as authorization code; TTL = its lifetime
 """
 
@@ -81,6 +84,11 @@ class Keys:
 
     def failures_source(self, source: str) -> str:
         return f"{self.prefix}fail:src:{source}"
+
+    def in_flight(self, counter_key: str) -> str:
+        """The attempts in flight of a login counter, in the counter's own Cluster slot (a key
+        without braces hashes whole: ``{<that key>}`` lands beside it)."""
+        return f"{self.prefix}busy:{{{counter_key}}}"
 
     def login_code(self, digest: str) -> str:
         return f"{self.prefix}code:{digest}"

@@ -12,6 +12,7 @@ from typing import Protocol
 from ..models import Client, User
 from ..owners import Owner, SessionRef
 from .records import (
+    AttemptEnd,
     AttemptResult,
     InspectedRefresh,
     LiveSession,
@@ -172,6 +173,15 @@ class LoginThrottle(Protocol):
 
     async def forgive(self, counter: LoginCounter, *, everything: bool = False) -> None:
         """Give back one counted attempt, or every one (the window is kept)."""
+        ...
+
+    async def begin(self, counter: LoginCounter, *, limit: int, window: int) -> AttemptResult:
+        """Count one attempt and hold it in flight until ``end``; at the limit, ``InFlight``
+        when attempts in flight could still free it, else ``AtLimit``."""
+        ...
+
+    async def end(self, counter: LoginCounter, outcome: AttemptEnd) -> None:
+        """An attempt that ``begin`` counted is over."""
         ...
 
 

@@ -138,7 +138,23 @@ class AtLimit:
     retry_after: int
 
 
-AttemptResult = Counted | AtLimit
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    """The counter is at its limit only because ``count`` attempts are still in flight (their
+    outcome decides): nothing counted; the attempt may ask again when one of them ends."""
+
+    count: int
+
+
+AttemptResult = Counted | AtLimit | InFlight
+
+
+class AttemptEnd(StrEnum):
+    """How a counted attempt ends."""
+
+    SUCCEEDED = "succeeded"  # the counter is cleared (attempts still in flight stay counted)
+    GIVEN_BACK = "given_back"  # the attempt is uncounted (the other counter refused it)
+    FAILED = "failed"  # it stays counted for the window
 
 
 __all__ = [
@@ -146,10 +162,12 @@ __all__ = [
     "REUSED",
     "WIDER_SCOPE",
     "AtLimit",
+    "AttemptEnd",
     "AttemptResult",
     "Counted",
     "CounterKind",
     "GraceReplay",
+    "InFlight",
     "InspectedRefresh",
     "LiveSession",
     "LoginCounter",

@@ -8,12 +8,14 @@ password check overlaps with "end all sessions" (disable, delete, password chang
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import ClassVar
 
 import structlog
 
 from ... import context
-from ...errors import ErrorCode, OAuthError
+from ...errors import ErrorCode, OAuthError, StoreUnavailable
 from ...models import Client, ClientKind, TokenRequest, TokenResponse
 from ...owners import Owner
 from .. import throttle
@@ -42,8 +44,28 @@ class PasswordGrant:
         # Counted before argon2 (and before shedding), so parallel attempts cannot pass the
         # limit; an attempt shed with 503 stays counted.
         attempt = await throttle.count_login(services, username, req.source)
-        services.hasher.admit()  # shed before any other store work when argon2 is swamped
+        try:
+            response = await self._login(req, client, services, username, password, scope)
+        except asyncio.CancelledError:  # the client left: the attempt ends, counted
+            throttle.login_abandoned(services, attempt)
+            raise
+        except BaseException:
+            with contextlib.suppress(StoreUnavailable):  # the in-flight mark expires by itself
+                await throttle.login_failed(services, attempt)
+            raise
+        await throttle.login_succeeded(services, attempt)
+        return response
 
+    async def _login(
+        self,
+        req: TokenRequest,
+        client: Client,
+        services: Services,
+        username: str,
+        password: str,
+        scope: str,
+    ) -> TokenResponse:
+        services.hasher.admit()  # shed before any other store work when argon2 is swamped
         users = services.users
         user_id = await users.find_id(username)
         user = await users.get(user_id) if user_id else None
@@ -73,5 +95,4 @@ class PasswordGrant:
                 "Invalid username or password.",
                 detail="the user changed during the login",
             )
-        await throttle.login_succeeded(services, attempt)
         return response

@@ -1,0 +1,126 @@
+"""Logins under a burst, on the real process with two workers: right passwords for one account
+beyond its attempt limit all answer 200 (they wait for the attempts in flight), and a client
+that leaves while its login waits for argon2 frees its place."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from service.store.redis import RedisBackend, connect
+
+from ..conftest import make_settings
+from ..factories import make_client, make_user
+from ..flows import BAD_LOGIN, TOKEN, password_form
+from ..redis_proc import RedisProcess
+from ..service_proc import ServiceProcess
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+CONNECTIONS = 32
+ROUNDS = 3
+
+
+@pytest.fixture(scope="module")
+def two_workers(redis: RedisProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """``serve --workers 2`` with production argon2 (m=19 MiB, t=2) and 10 attempts an account."""
+    server = ServiceProcess(
+        Path(tmp_path_factory.mktemp("burst")),
+        redis.url,
+        "--workers",
+        "2",
+        TOKENHOUSE_HASHING__TIME_COST="2",
+        TOKENHOUSE_HASHING__MEMORY_COST="19456",
+        TOKENHOUSE_THROTTLE__ACCOUNT_FAILURES="10",
+        TOKENHOUSE_LOG__LEVEL="info",
+    ).start("/readyz")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def slow_argon2(redis: RedisProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """One worker, one argon2 slot and one waiting place, each verification ~0.7 s."""
+    server = ServiceProcess(
+        Path(tmp_path_factory.mktemp("slow-argon2")),
+        redis.url,
+        TOKENHOUSE_HASHING__TIME_COST="16",
+        TOKENHOUSE_HASHING__MEMORY_COST="65536",
+        TOKENHOUSE_HASHING__MAX_CONCURRENCY="1",
+        TOKENHOUSE_HASHING__MAX_QUEUE="1",
+        TOKENHOUSE_LOG__LEVEL="info",
+    ).start("/readyz")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def store(redis: RedisProcess) -> AsyncIterator[RedisBackend]:
+    redis.command("FLUSHALL")
+    s = RedisBackend(connect(make_settings(redis={"url": redis.url}).redis), "th:")
+    yield s
+    await s.close()
+
+
+async def test_a_burst_of_right_passwords_for_one_account_answers_200_to_every_login(
+    two_workers: ServiceProcess, store: RedisBackend
+) -> None:
+    """32 clients, 3 logins each, one account (limit 10) over two workers: 96 times 200."""
+    app = await make_client(store)
+    user = await make_user(store, password="right password")
+    form = password_form(app.client_id, user.email, "right password")
+
+    async def client(http: aiohttp.ClientSession) -> list[int]:
+        statuses = []
+        for _ in range(ROUNDS):
+            async with http.post(two_workers.url + TOKEN, data=form) as resp:
+                statuses.append(resp.status)
+                await resp.read()
+        return statuses
+
+    timeout = aiohttp.ClientTimeout(total=120)
+    connector = aiohttp.TCPConnector(limit=CONNECTIONS)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
+        results = await asyncio.gather(*(client(http) for _ in range(CONNECTIONS)))
+
+    statuses = Counter(s for r in results for s in r)
+    assert statuses == {200: CONNECTIONS * ROUNDS}
+    key = store.keys.failures_account(user.email)
+    assert await store.redis.exists(key, store.keys.in_flight(key)) == 0
+
+
+async def test_a_client_that_leaves_while_waiting_for_argon2_frees_its_place(
+    slow_argon2: ServiceProcess, store: RedisBackend
+) -> None:
+    """With one slot and one waiting place: a running login, a waiting one whose client gives up,
+    then a third login: it takes the freed place (401, not 503), and the second is logged as
+    cancelled."""
+    app = await make_client(store)
+    url = slow_argon2.url + TOKEN
+
+    async def login(name: str, delay: float, timeout: float) -> int | None:
+        await asyncio.sleep(delay)
+        form = password_form(app.client_id, f"{name}@example.com", "guess")
+        try:
+            async with aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=timeout)
+            ) as http, http.post(url, data=form) as resp:
+                assert await resp.json() == BAD_LOGIN or resp.status != 401
+                return resp.status
+        except TimeoutError:
+            return None  # the client gave up and closed its connection
+
+    running, leaving, third = await asyncio.gather(
+        login("running", 0, 30), login("leaving", 0.1, 0.25), login("third", 0.45, 30)
+    )
+
+    assert (running, leaving, third) == (401, None, 401)
+    await asyncio.sleep(0.2)
+    cancelled = [e for e in slow_argon2.events() if e.get("outcome") == "cancelled"]
+    assert len(cancelled) == 1 and cancelled[0]["status"] == 499
+    assert cancelled[0]["event"] == "token.failed" and cancelled[0]["grant_type"] == "password"
