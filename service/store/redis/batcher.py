@@ -15,12 +15,14 @@ class ScriptBatcher:
     their EVALSHAs together costs one write and one read instead of one of each per request,
     on both sides. Each script still runs atomically on its own, in order. Nothing is retried
     after it may have run: only a NOSCRIPT reply (the script did not run) is loaded and sent
-    again, once.
+    again, once. The whole exchange of a pipeline, a reload included, must end within
+    ``deadline`` seconds, or every waiter gets TimeoutError.
     """
 
-    def __init__(self, redis: Any, scripts: dict[str, Any]) -> None:
+    def __init__(self, redis: Any, scripts: dict[str, Any], deadline: float = 2.0) -> None:
         self.redis = redis
         self.scripts = scripts
+        self.deadline = deadline
         self._pending: list[tuple[str, list[Any], asyncio.Future[Any]]] = []
 
     def call(self, name: str, keys: list[str], args: list[Any]) -> asyncio.Future[Any]:
@@ -38,16 +40,8 @@ class ScriptBatcher:
 
     async def _send(self, batch: list[tuple[str, list[Any], asyncio.Future[Any]]]) -> None:
         try:
-            replies = await self._pipeline(batch)
-            missing = [
-                (item, i) for i, item in enumerate(batch) if isinstance(replies[i], NoScriptError)
-            ]
-            if missing:  # e.g. after SCRIPT FLUSH or a restart: these did not run
-                for name in {item[0] for item, _ in missing}:
-                    await self.redis.script_load(self.scripts[name].script)
-                again = await self._pipeline([item for item, _ in missing])
-                for (_, i), reply in zip(missing, again, strict=True):
-                    replies[i] = reply
+            async with asyncio.timeout(self.deadline):
+                replies = await self._exchange(batch)
         except BaseException as exc:  # noqa: BLE001 - every waiter gets the failure
             for _, _, future in batch:
                 if not future.done():
@@ -64,6 +58,19 @@ class ScriptBatcher:
                 future.set_exception(reply)
             else:
                 future.set_result(reply)
+
+    async def _exchange(self, batch: list[tuple[str, list[Any], asyncio.Future[Any]]]) -> list[Any]:
+        replies = await self._pipeline(batch)
+        missing = [
+            (item, i) for i, item in enumerate(batch) if isinstance(replies[i], NoScriptError)
+        ]
+        if missing:  # e.g. after SCRIPT FLUSH or a restart: these did not run
+            for name in {item[0] for item, _ in missing}:
+                await self.redis.script_load(self.scripts[name].script)
+            again = await self._pipeline([item for item, _ in missing])
+            for (_, i), reply in zip(missing, again, strict=True):
+                replies[i] = reply
+        return replies
 
     async def _pipeline(self, batch: list[tuple[str, list[Any], asyncio.Future[Any]]]) -> list[Any]:
         pipe = self.redis.pipeline(transaction=False)

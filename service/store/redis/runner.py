@@ -70,7 +70,7 @@ class Runner:
         self.observer = observer
         self.scripts = {name: redis.register_script(lua(name)) for name in SCRIPTS}
         # Cluster pipelines split by node and slot: there each script is sent on its own.
-        self._batcher = None if is_cluster(redis) else ScriptBatcher(redis, self.scripts)
+        self._batcher = None if is_cluster(redis) else ScriptBatcher(redis, self.scripts, deadline)
 
     async def run(self, op: str, call: Callable[[], Awaitable[T]]) -> T:
         """``call()`` within the deadline; any Redis failure becomes StoreUnavailable."""
@@ -79,24 +79,35 @@ class Runner:
             async with asyncio.timeout(self.deadline):
                 result = await call()
         except Exception as exc:  # noqa: BLE001 - every failure of a store call is a 503
-            if not isinstance(exc, STORE_ERRORS):
-                # e.g. redis-py's Cluster client writing on a connection that another request
-                # is resetting after a node stalled (RuntimeError, AttributeError): the client
-                # drops that connection and the next call reconnects. Logged in full: it may
-                # also be a defect of ours.
-                log.warning("store.unexpected_error", op=op, exc_info=True)
-            if self.observer is not None:
-                self.observer.store_error(op)
-            if isinstance(exc, (RedisConnectionError, OSError)):
-                await drop_idle_connections(self.redis)
-            raise StoreUnavailable(f"{op}: {type(exc).__name__}") from exc
+            raise await self._failed(op, exc) from exc
         if self.observer is not None:
             self.observer.store_latency(op, time.perf_counter() - started)
         return result
 
+    async def _failed(self, op: str, exc: Exception) -> StoreUnavailable:
+        """Tell the observer, drop broken connections; the StoreUnavailable to raise."""
+        if not isinstance(exc, STORE_ERRORS):
+            # e.g. redis-py's Cluster client writing on a connection that another request
+            # is resetting after a node stalled (RuntimeError, AttributeError): the client
+            # drops that connection and the next call reconnects. Logged in full: it may
+            # also be a defect of ours.
+            log.warning("store.unexpected_error", op=op, exc_info=exc)
+        if self.observer is not None:
+            self.observer.store_error(op)
+        if isinstance(exc, (RedisConnectionError, OSError)):
+            await drop_idle_connections(self.redis)
+        return StoreUnavailable(f"{op}: {type(exc).__name__}")
+
     async def script(self, name: str, keys: list[str], args: list[Any]) -> Any:
         """Run the Lua script ``name`` (its name is the operation's name)."""
-        if self._batcher is not None:
-            batcher = self._batcher
-            return await self.run(name, lambda: batcher.call(name, keys, args))
-        return await self.run(name, lambda: self.scripts[name](keys=keys, args=args))
+        if self._batcher is None:
+            return await self.run(name, lambda: self.scripts[name](keys=keys, args=args))
+        # The batcher holds the deadline, once per pipeline rather than a timer per call.
+        started = time.perf_counter()
+        try:
+            result = await self._batcher.call(name, keys, args)
+        except Exception as exc:  # noqa: BLE001 - every failure of a store call is a 503
+            raise await self._failed(name, exc) from exc
+        if self.observer is not None:
+            self.observer.store_latency(name, time.perf_counter() - started)
+        return result
