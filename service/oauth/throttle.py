@@ -17,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import ErrorCode, OAuthError
 from ..store.records import AtLimit, AttemptEnd, Counted, InFlight, LoginCounter
 from .login_lines import Ticket
 from .services import Services
 
-_ENDING: set[asyncio.Task[None]] = set()  # attempts ended after their request was cancelled
+_ENDING: set[asyncio.Future[None]] = set()  # attempts ended after their request was cancelled
 
 
 def source_bucket(source: str) -> str:
@@ -72,7 +73,12 @@ async def count_login(services: Services, username: str, source: str) -> Attempt
         while True:
             if ticket is not None:
                 await lines.turn(ticket, deadline)
-            busy = await _try(services, attempt)
+            trying = asyncio.ensure_future(_try(services, attempt))
+            try:
+                busy = await asyncio.shield(trying)
+            except asyncio.CancelledError:  # the client left: what was counted is given back
+                trying.add_done_callback(lambda t: _abandoned(services, attempt, t))
+                raise
             if busy is None:
                 return attempt
             if loop.time() >= deadline:
@@ -82,6 +88,11 @@ async def count_login(services: Services, username: str, source: str) -> Attempt
     finally:
         if ticket is not None:
             lines.leave(ticket)
+
+
+def _abandoned(services: Services, attempt: Attempt, trying: asyncio.Future[Any]) -> None:
+    if not trying.cancelled() and trying.exception() is None and trying.result() is None:
+        login_abandoned(services, attempt)
 
 
 async def _try(services: Services, attempt: Attempt) -> LoginCounter | None:
@@ -107,33 +118,42 @@ async def _try(services: Services, attempt: Attempt) -> LoginCounter | None:
     return next(c for c, r in zip(counters, results, strict=True) if isinstance(r, InFlight))
 
 
-async def _end(services: Services, attempt: Attempt, ends: list[AttemptEnd]) -> None:
-    store = services.throttle
-    await asyncio.gather(
-        *(store.end(c, end) for c, end in zip(attempt.counters, ends, strict=False))
-    )
-    for counter in attempt.counters:
-        services.login_lines.notify(counter)
+def _end_soon(services: Services, attempt: Attempt, ends: list[AttemptEnd]) -> asyncio.Future[None]:
+    """End the attempt in a task of its own: a request cancelled meanwhile cannot leave it in
+    flight."""
+
+    async def end() -> None:
+        store = services.throttle
+        await asyncio.gather(
+            *(store.end(c, e) for c, e in zip(attempt.counters, ends, strict=False))
+        )
+        for counter in attempt.counters:
+            services.login_lines.notify(counter)
+
+    task = asyncio.ensure_future(end())
+    _ENDING.add(task)
+    task.add_done_callback(_ENDING.discard)
+    task.add_done_callback(_retrieve)
+    return task
 
 
 async def login_succeeded(services: Services, attempt: Attempt) -> None:
     """A success forgives the account's earlier failures and gives the source its attempt back
     (clearing a whole source's counter would let one valid account reset it)."""
-    await _end(services, attempt, [AttemptEnd.SUCCEEDED, AttemptEnd.GIVEN_BACK])
+    ends = [AttemptEnd.SUCCEEDED, AttemptEnd.GIVEN_BACK]
+    await asyncio.shield(_end_soon(services, attempt, ends))
 
 
 async def login_failed(services: Services, attempt: Attempt) -> None:
     """The attempt stays counted on both counters; it is no longer in flight."""
-    await _end(services, attempt, [AttemptEnd.FAILED, AttemptEnd.FAILED])
+    await asyncio.shield(_end_soon(services, attempt, [AttemptEnd.FAILED, AttemptEnd.FAILED]))
 
 
 def login_abandoned(services: Services, attempt: Attempt) -> None:
-    """The request was cancelled (the client left): the attempt ends as a failure, in a task
-    of its own, since the request's own task can no longer wait for the store."""
-    task = asyncio.ensure_future(login_failed(services, attempt))
-    _ENDING.add(task)
-    task.add_done_callback(_ENDING.discard)
-    task.add_done_callback(_retrieve)
+    """The request was cancelled (its client left before the answer): the attempt is given
+    back, since an answer never sent tells a guesser nothing, and a client that gives up must
+    not lock its own account."""
+    _end_soon(services, attempt, [AttemptEnd.GIVEN_BACK, AttemptEnd.GIVEN_BACK])
 
 
 def _retrieve(task: asyncio.Future[None]) -> None:

@@ -107,9 +107,10 @@ async def test_a_client_that_leaves_while_waiting_for_argon2_frees_its_place(
         await asyncio.sleep(delay)
         form = password_form(app.client_id, f"{name}@example.com", "guess")
         try:
-            async with aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=timeout)
-            ) as http, http.post(url, data=form) as resp:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http,
+                http.post(url, data=form) as resp,
+            ):
                 assert await resp.json() == BAD_LOGIN or resp.status != 401
                 return resp.status
         except TimeoutError:
@@ -124,3 +125,36 @@ async def test_a_client_that_leaves_while_waiting_for_argon2_frees_its_place(
     cancelled = [e for e in slow_argon2.events() if e.get("outcome") == "cancelled"]
     assert len(cancelled) == 1 and cancelled[0]["status"] == 499
     assert cancelled[0]["event"] == "token.failed" and cancelled[0]["grant_type"] == "password"
+
+
+async def test_clients_that_leave_mid_login_do_not_lock_their_account(
+    two_workers: ServiceProcess, store: RedisBackend
+) -> None:
+    """30 logins whose clients give up after 20 ms (more than the limit of 10): each attempt
+    is given back, so the account is not locked and the next login answers 200."""
+    app = await make_client(store)
+    user = await make_user(store, password="right password")
+    form = password_form(app.client_id, user.email, "right password")
+
+    async def leave() -> None:
+        timeout = aiohttp.ClientTimeout(total=0.02)
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as http:
+                async with http.post(two_workers.url + TOKEN, data=form) as resp:
+                    await resp.read()
+        except TimeoutError:
+            pass
+
+    await asyncio.gather(*(leave() for _ in range(30)))
+    key = store.keys.failures_account(user.email)
+    for _ in range(100):  # the given-back attempts reach Redis in a task of their own
+        if await store.redis.exists(key, store.keys.in_flight(key)) == 0:
+            break
+        await asyncio.sleep(0.05)
+
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(two_workers.url + TOKEN, data=form) as resp,
+    ):
+        assert resp.status == 200
+    assert await store.redis.exists(key, store.keys.in_flight(key)) == 0

@@ -46,7 +46,7 @@ class PasswordGrant:
         attempt = await throttle.count_login(services, username, req.source)
         try:
             response = await self._login(req, client, services, username, password, scope)
-        except asyncio.CancelledError:  # the client left: the attempt ends, counted
+        except asyncio.CancelledError:  # the client left: the attempt is given back
             throttle.login_abandoned(services, attempt)
             raise
         except BaseException:
