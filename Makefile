@@ -74,8 +74,15 @@ lint: $(STAMP) ## ruff format --check, ruff check, mypy --strict
 
 check: lint test ## lint and test
 
-bench: $(STAMP) ## throughput and latency per grant (needs wrk; installs it with apt when missing)
+bench: $(STAMP) ## ratios against oidc-provider and the skeleton (../shared/bench/compare.sh), then the marketplace mix
+	$(BIN)/python -m tests.bench.compare
+
+bench-detail: $(STAMP) ## per-grant throughput, isolation under floods, Redis commands and bytes (needs wrk)
 	$(BIN)/python -m tests.bench.run
+
+profile: $(STAMP) ## where one worker's CPU goes per grant, sampled with py-spy under wrk load
+	@$(BIN)/python -c "import matplotlib" 2>/dev/null && test -x $(BIN)/py-spy || $(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python -m tests.bench.profile
 
 redis: ## a throwaway development redis-server on port 6390
 	redis-server --port 6390 --save "" --appendonly no
@@ -89,4 +96,4 @@ image: ## build the container image (needs a Docker engine; none runs on the dev
 clean: ## remove the virtualenv, caches and the embedded store's state
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis .tokenhouse *.egg-info $(SDK_DIR)/node_modules
 
-.PHONY: help install sdk-deps sdk-deps-if-node run test test-unit test-integration test-e2e test-sdk test-browser test-deploy fmt lint check bench redis k8s-render image clean
+.PHONY: help install sdk-deps sdk-deps-if-node run test test-unit test-integration test-e2e test-sdk test-browser test-deploy fmt lint check bench bench-detail profile redis k8s-render image clean
