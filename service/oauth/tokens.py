@@ -13,7 +13,6 @@ import base64
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
 from ..crypto.jwt import JwtCodec
@@ -41,20 +40,38 @@ def new_jti() -> str:
     return _b64(secrets.token_bytes(16))
 
 
-@dataclass(frozen=True)
-class RefreshToken:
-    owner: Owner
-    sid: str
-    secret: bytes
+def _xor(a: bytes, b: bytes) -> bytes:
+    return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).to_bytes(len(a), "big")
 
-    @property
-    def value(self) -> str:
-        return f"{self.owner}.{self.sid}.{_b64(self.secret)}"
+
+class RefreshToken:
+    """A refresh token: its session and its secret. Its text and digest are computed once (a
+    refresh reads them several times)."""
+
+    __slots__ = ("owner", "sid", "secret", "value", "_digest")
+
+    def __init__(self, owner: Owner, sid: str, secret: bytes, value: str | None = None) -> None:
+        self.owner = owner
+        self.sid = sid
+        self.secret = secret
+        self.value = value or f"{owner}.{sid}.{_b64(secret)}"
+        self._digest: bytes | None = None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RefreshToken) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def __repr__(self) -> str:
+        return f"RefreshToken({self.owner!r}, {self.sid!r}, <secret>)"
 
     @property
     def digest(self) -> bytes:
         """What Redis keeps: SHA-256 truncated to 128 bits (a preimage still costs 2^128)."""
-        return hashlib.sha256(self.value.encode("ascii")).digest()[:DIGEST_BYTES]
+        if self._digest is None:
+            self._digest = hashlib.sha256(self.value.encode("ascii")).digest()[:DIGEST_BYTES]
+        return self._digest
 
     @property
     def ref(self) -> SessionRef:
@@ -77,18 +94,17 @@ class RefreshToken:
         secret = _unb64(match.group(3))
         if len(secret) != SECRET_BYTES or _b64(secret) != match.group(3):
             return None
-        return cls(Owner(match.group(1)), match.group(2), secret)
+        return cls(Owner(match.group(1)), match.group(2), secret, text)
+
+    def _pad(self) -> bytes:
+        return hashlib.sha256(b"tokenhouse.wrap\0" + self.value.encode("ascii")).digest()
 
     def wrap(self, successor: RefreshToken) -> bytes:
         """The successor's secret, readable only with this token."""
-        pad = hashlib.sha256(b"tokenhouse.wrap\0" + self.value.encode("ascii")).digest()
-        return bytes(a ^ b for a, b in zip(successor.secret, pad, strict=True))
+        return _xor(successor.secret, self._pad())
 
     def unwrap(self, wrapped: bytes) -> RefreshToken:
-        pad = hashlib.sha256(b"tokenhouse.wrap\0" + self.value.encode("ascii")).digest()
-        return RefreshToken(
-            self.owner, self.sid, bytes(a ^ b for a, b in zip(wrapped, pad, strict=True))
-        )
+        return RefreshToken(self.owner, self.sid, _xor(wrapped, self._pad()))
 
 
 def mint_access_token(
