@@ -111,4 +111,3 @@ async def test_a_login_held_by_attempts_that_never_end_waits_busy_wait_then_429(
     assert status == 429  # the two counted stay counted: the window must pass
     await raw.delete(key)
     await ok(login(client, app.client_id, user.email, "right"))
-

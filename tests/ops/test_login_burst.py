@@ -103,12 +103,12 @@ async def test_a_client_that_leaves_while_waiting_for_argon2_frees_its_place(
     app = await make_client(store)
     url = slow_argon2.url + TOKEN
 
-    async def login(name: str, delay: float, timeout: float) -> int | None:
+    async def login(name: str, delay: float, give_up: float) -> int | None:
         await asyncio.sleep(delay)
         form = password_form(app.client_id, f"{name}@example.com", "guess")
         try:
             async with (
-                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http,
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=give_up)) as http,
                 http.post(url, data=form) as resp,
             ):
                 assert await resp.json() == BAD_LOGIN or resp.status != 401
