@@ -231,3 +231,10 @@ def test_replace_changes_only_the_named_fields():
     assert changed.tokens.access_ttl == 5
     assert changed.tokens.issuer == Settings().tokens.issuer
     assert changed.server == Settings().server
+
+
+def test_a_negative_busy_wait_is_refused():
+    """throttle.busy_wait below 0 is a configuration error (0 refuses at once)."""
+    problems = problems_of({"TOKENHOUSE_THROTTLE__BUSY_WAIT": "-1"})
+
+    assert problems == ["throttle.busy_wait must be >= 0 (0 = refuse at once)"]
