@@ -93,7 +93,7 @@ def profile_grant(bench: Bench, pyspy: str, grant: str, seconds: int, rate: int)
     cfg, system = bench.cfg, bench.sys
     load = bench.workload(grant, cfg.connections, "profile")
     run_wrk(bench.wrk, bench.url, [bench.workload(grant, cfg.connections, "warm")], 2, 1)
-    out = Path(tempfile.mkdtemp(prefix="profile-")) / f"{grant}.txt"  # kept: raw stacks
+    out = Path(tempfile.mkdtemp(prefix="profile-")) / f"{grant}.txt"  # kept for a closer look
     cmd = [pyspy, "record", "--pid", str(system.worker_pids[0]), "--rate", str(rate)]
     cmd += ["--duration", str(seconds), "--format", "raw", "--threads"]
     cmd += ["--output", str(out)]
@@ -108,7 +108,7 @@ def profile_grant(bench: Bench, pyspy: str, grant: str, seconds: int, rate: int)
     spy.wait(seconds + 60)
     thread.join(seconds + 60)
     summary = fold(out) if out.exists() else {"samples": 0, "error": spy.stderr.read().decode()}
-    summary["raw"] = str(out)
+    print(f"   raw stacks: {out}")
     summary["ok_per_s"] = round(results[grant]["ok"] / (results[grant]["duration_us"] / 1e6), 1)
     return summary
 
