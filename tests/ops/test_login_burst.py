@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -53,6 +53,23 @@ def slow_argon2(redis: RedisProcess, tmp_path_factory: pytest.TempPathFactory) -
         TOKENHOUSE_HASHING__MEMORY_COST="65536",
         TOKENHOUSE_HASHING__MAX_CONCURRENCY="1",
         TOKENHOUSE_HASHING__MAX_QUEUE="1",
+        TOKENHOUSE_LOG__LEVEL="info",
+    ).start("/readyz")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def queued_argon2(redis: RedisProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """One worker, one argon2 slot with room to wait, ~0.7 s a verification, 3 attempts an
+    account."""
+    server = ServiceProcess(
+        Path(tmp_path_factory.mktemp("queued-argon2")),
+        redis.url,
+        TOKENHOUSE_HASHING__TIME_COST="16",
+        TOKENHOUSE_HASHING__MEMORY_COST="65536",
+        TOKENHOUSE_HASHING__MAX_CONCURRENCY="1",
+        TOKENHOUSE_THROTTLE__ACCOUNT_FAILURES="3",
         TOKENHOUSE_LOG__LEVEL="info",
     ).start("/readyz")
     yield server
@@ -128,33 +145,59 @@ async def test_a_client_that_leaves_while_waiting_for_argon2_frees_its_place(
 
 
 async def test_clients_that_leave_mid_login_do_not_lock_their_account(
-    two_workers: ServiceProcess, store: RedisBackend
+    queued_argon2: ServiceProcess, store: RedisBackend
 ) -> None:
-    """30 logins whose clients give up after 20 ms (more than the limit of 10): each attempt
-    is given back, so the account is not locked and the next login answers 200."""
+    """Six logins (the limit is 3) whose clients give up while argon2 is busy with the first:
+    the three counted attempts are given back and the three waiting leave the line, so nothing
+    stays counted and the next login answers 200."""
     app = await make_client(store)
     user = await make_user(store, password="right password")
     form = password_form(app.client_id, user.email, "right password")
+    url = queued_argon2.url + TOKEN
 
     async def leave() -> None:
-        timeout = aiohttp.ClientTimeout(total=0.02)
         try:
-            async with aiohttp.ClientSession(timeout=timeout) as http:
-                async with http.post(two_workers.url + TOKEN, data=form) as resp:
-                    await resp.read()
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.4)) as http,
+                http.post(url, data=form) as resp,
+            ):
+                await resp.read()
         except TimeoutError:
             pass
 
-    await asyncio.gather(*(leave() for _ in range(30)))
+    await asyncio.gather(*(leave() for _ in range(6)))
     key = store.keys.failures_account(user.email)
-    for _ in range(100):  # the given-back attempts reach Redis in a task of their own
-        if await store.redis.exists(key, store.keys.in_flight(key)) == 0:
-            break
-        await asyncio.sleep(0.05)
+    assert await settled(queued_argon2, _nothing_counted(store, key))
+    cancelled = [e for e in password_events(queued_argon2) if e.get("outcome") == "cancelled"]
+    assert len(cancelled) > 3  # more than the limit reached the grant and left it
 
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(two_workers.url + TOKEN, data=form) as resp,
-    ):
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(timeout=timeout) as http, http.post(url, data=form) as resp:
         assert resp.status == 200
     assert await store.redis.exists(key, store.keys.in_flight(key)) == 0
+
+
+def password_events(server: ServiceProcess) -> list[dict[str, object]]:
+    return [e for e in server.events() if e.get("grant_type") == "password"]
+
+
+def _nothing_counted(store: RedisBackend, key: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return await store.redis.exists(key, store.keys.in_flight(key)) == 0
+
+    return check
+
+
+async def settled(server: ServiceProcess, check: Callable[[], Awaitable[bool]]) -> bool:
+    """True once ``check`` holds and the server logged no new password event for 0.5 s;
+    False after 15 s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    seen = -1
+    while loop.time() < deadline:
+        logged = len(password_events(server))
+        if logged == seen and await check():
+            return True
+        seen = logged
+        await asyncio.sleep(0.5)
+    return False
