@@ -573,6 +573,73 @@ def test_configmap_admin_settings_are_known_to_the_service() -> None:
         pytest.xfail("the service has no [admin] settings section yet (issue 10)")
 
 
+def _admin_guide() -> tuple[str, list[dict]]:
+    """The README's "The admin listener" section and the YAML objects it shows."""
+    text = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"^## The admin listener\n(.*?)(?=^## )", text, re.MULTILINE | re.DOTALL)
+    assert match, 'deploy/README.md has no "## The admin listener" section'
+    section = match.group(1)
+    blocks = re.findall(r"^```yaml\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    return section, [yaml.safe_load(b) for b in blocks]
+
+
+def test_admin_guide_shows_tokens_port_forward_and_a_backend_call() -> None:
+    """The README's admin section covers admin tokens, port-forward and a curl with a Bearer token."""
+    section, _ = _admin_guide()
+    flat = re.sub(r"\\\n\s*", "", section)
+
+    assert "admin-tokens create --name" in flat and "--json" in flat
+    assert "admin-tokens list" in flat
+    assert "admin-tokens revoke" in flat
+    assert re.search(r"kubectl -n tokenhouse port-forward svc/tokenhouse-admin \d+:8081", flat)
+    assert re.search(r'curl [^\n]*"\$TOKENHOUSE_ADMIN_URL/admin/v1/', flat)
+    assert "Authorization: Bearer $TOKENHOUSE_ADMIN_TOKEN" in flat
+    assert "gateway must not route" in section
+
+
+def test_admin_guide_manifests_match_the_deploy() -> None:
+    """The README's Secret holds names only; its backend Deployment reads it and is admitted to 8081."""
+    _, objects = _admin_guide()
+    secret = next(o for o in objects if o["kind"] == "Secret")
+    backend = next(o for o in objects if o["kind"] == "Deployment")
+    docs = render(overlay_path("single-redis"))
+    namespace = one(docs, "Deployment")["metadata"]["namespace"]
+    admin = named(docs, "Service", ADMIN_SERVICE)["spec"]["ports"][0]["port"]
+    pod = backend["spec"]["template"]
+    env = {e["name"]: e for e in pod["spec"]["containers"][0]["env"]}
+    admitted = [
+        (peer["namespaceSelector"]["matchLabels"], peer["podSelector"]["matchLabels"])
+        for rule in one(docs, "NetworkPolicy")["spec"]["ingress"]
+        for peer in rule["from"]
+        if {p["port"] for p in rule["ports"]} == {PORTS["admin"]}
+    ]
+
+    assert all(v in ("", None) for v in secret["stringData"].values())
+    ref = env["TOKENHOUSE_ADMIN_TOKEN"]["valueFrom"]["secretKeyRef"]
+    assert ref["name"] == secret["metadata"]["name"] and ref["key"] in secret["stringData"]
+    assert secret["metadata"]["namespace"] == backend["metadata"]["namespace"]
+    assert env["TOKENHOUSE_ADMIN_URL"]["value"] == (
+        f"http://{ADMIN_SERVICE}.{namespace}.svc:{admin}"
+    )
+    assert any(
+        ns == {"kubernetes.io/metadata.name": backend["metadata"]["namespace"]}
+        and labels.items() <= pod["metadata"]["labels"].items()
+        for ns, labels in admitted
+    ), "the example backend is not admitted to the admin port"
+
+
+def test_admin_guide_manifests_validate() -> None:
+    """The README's example Secret and backend Deployment are valid Kubernetes objects."""
+    kv_utils = pytest.importorskip("kubernetes_validate.utils")
+    _, objects = _admin_guide()
+
+    assert {o["kind"] for o in objects} >= {"Secret", "Deployment"}
+    for obj in objects:
+        if obj["apiVersion"].startswith("monitoring.coreos.com/"):
+            continue  # a CRD (PodMonitor): no bundled schema
+        kv_utils.validate(obj, MIN_K8S_VERSION, strict=True)
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_image_is_pinned(overlay: str) -> None:
     image = container(render(overlay_path(overlay)))["image"]
