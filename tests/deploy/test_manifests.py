@@ -71,7 +71,7 @@ PORTS = {"http": 8080, "admin": 8081}
 PUBLIC_PEERS = {"gateway"}
 ADMIN_PEERS = {"marketplace", "monitoring"}
 ADMIN_SERVICE = "tokenhouse-admin"
-# Settings of the admin listener, whose code lands after these manifests (issue 10).
+# Settings of the admin listener.
 ADMIN_SETTINGS = {"TOKENHOUSE_ADMIN__HOST", "TOKENHOUSE_ADMIN__PORT"}
 TOOL_TIMEOUT = 120  # seconds per external tool invocation
 
@@ -554,23 +554,20 @@ def _settings_module() -> Any:
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_configmap_is_settings_the_service_accepts(overlay: str) -> None:
-    """Every ConfigMap key but the admin listener's is a setting today's service loads."""
+    """Every ConfigMap key is a setting the service loads."""
     cfg = config(render(overlay_path(overlay)))
 
-    _settings_module().load_settings({k: v for k, v in cfg.items() if k not in ADMIN_SETTINGS})
+    _settings_module().load_settings(cfg)
 
 
 def test_configmap_admin_settings_are_known_to_the_service() -> None:
     """The service accepts the ConfigMap's TOKENHOUSE_ADMIN__HOST and TOKENHOUSE_ADMIN__PORT."""
-    settings = _settings_module()
     cfg = config(render(overlay_path("single-redis")))
-    try:
-        settings.load_settings(cfg)
-    except settings.ConfigError as exc:
-        # Only until the admin listener's code (issue 10) adds the [admin] section; any
-        # other problem with the ConfigMap is a failure.
-        assert all("unknown section 'admin'" in p for p in exc.problems), exc
-        pytest.xfail("the service has no [admin] settings section yet (issue 10)")
+
+    loaded = _settings_module().load_settings(cfg)
+
+    assert ADMIN_SETTINGS <= set(cfg)
+    assert (loaded.admin.host, loaded.admin.port) == ("0.0.0.0", PORTS["admin"])
 
 
 def _admin_guide() -> tuple[str, list[dict]]:
