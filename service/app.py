@@ -21,6 +21,8 @@ from .api.middlewares import make_middleware
 from .api.routes import setup_routes
 from .crypto.hashing import SecretHasher
 from .crypto.jwt import JwtCodec, SigningKey, SigningKeyError, generate_pem, load_key, load_key_dir
+from .crypto.sealing import idp_sealer
+from .crypto.server_key import load_server_key
 from .metrics import METRICS, Metrics
 from .oauth.clients import ClientDirectory
 from .oauth.grants import build_grant_table
@@ -82,6 +84,7 @@ def create_app(
         settings.redis.prefix,
         deadline=settings.server.request_timeout,
         observer=metrics,
+        sealer=idp_sealer(load_server_key(settings.secrets)),
     )
     hasher = SecretHasher(settings.hashing)
     metrics.bind_hasher(hasher)
@@ -89,6 +92,7 @@ def create_app(
         settings=settings,
         sessions=backend.sessions,
         users=backend.users,
+        idps=backend.idps,
         revocations=backend.revocations,
         throttle=backend.throttle,
         hasher=hasher,

@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..crypto.hashing import SecretHasher
-from ..store.protocols import AdminTokenStore, ClientStore, SessionStore, UserStore
+from ..store.protocols import AdminTokenStore, ClientStore, IdpStore, SessionStore, UserStore
 from .admin_tokens import AdminTokens, NewAdminToken
 from .apps import Apps, NewApp
 from .errors import AdminError, Conflict, ConflictKind, Invalid, NotFound
+from .identities import Identities
+from .idps import IdpRecord, Idps
 from .keys import GeneratedKey, generate_signing_key
 from .sessions import Sessions
-from .users import Ended, Users
+from .users import Ended, Users, UserUpdate
 
 
 class AdminStores(Protocol):
@@ -34,22 +36,29 @@ class AdminStores(Protocol):
     @property
     def admin_tokens(self) -> AdminTokenStore: ...
 
+    @property
+    def idps(self) -> IdpStore: ...
+
 
 @dataclass(frozen=True)
 class Admin:
     apps: Apps
     users: Users
     sessions: Sessions
+    identities: Identities
+    idps: Idps
     admin_tokens: AdminTokens
 
 
 def build_admin(stores: AdminStores, hasher: SecretHasher, *, production: bool = False) -> Admin:
     """Every operation on ``stores``; ``production`` tightens URL rules (https only)."""
-    user_ops = Users(stores.users, stores.sessions, hasher)
+    user_ops = Users(stores.users, stores.sessions, hasher, stores.idps)
     return Admin(
         apps=Apps(stores.clients, stores.sessions, hasher, production=production),
         users=user_ops,
         sessions=Sessions(stores.sessions, user_ops),
+        identities=Identities(user_ops),
+        idps=Idps(stores.idps, stores.users, production=production),
         admin_tokens=AdminTokens(stores.admin_tokens),
     )
 
@@ -64,11 +73,15 @@ __all__ = [
     "ConflictKind",
     "Ended",
     "GeneratedKey",
+    "Identities",
+    "IdpRecord",
+    "Idps",
     "Invalid",
     "NewAdminToken",
     "NewApp",
     "NotFound",
     "Sessions",
+    "UserUpdate",
     "Users",
     "build_admin",
     "generate_signing_key",
