@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     ALREADY_EXISTS = "already_exists"
     EMAIL_TAKEN = "email_taken"
     IDENTITY_TAKEN = "identity_taken"
+    CONFLICT = "conflict"
 
 
 # invalid_grant is 401, not RFC 6749's 400: the Sharetribe SDKs recover only on 401.
@@ -43,6 +44,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.ALREADY_EXISTS: 409,
     ErrorCode.EMAIL_TAKEN: 409,
     ErrorCode.IDENTITY_TAKEN: 409,
+    ErrorCode.CONFLICT: 409,
 }
 
 DEFAULT_DESCRIPTION: dict[ErrorCode, str] = {
@@ -62,6 +64,7 @@ DEFAULT_DESCRIPTION: dict[ErrorCode, str] = {
     ErrorCode.ALREADY_EXISTS: "The id is taken.",
     ErrorCode.EMAIL_TAKEN: "Another user has this e-mail.",
     ErrorCode.IDENTITY_TAKEN: "This identity-provider account is linked to another user.",
+    ErrorCode.CONFLICT: "The record changed meanwhile; retry.",
 }
 
 

@@ -77,7 +77,7 @@ class AdminHttp:
 
         headers = {}
         bearer = token if token is not None else self.token
-        if bearer is not None:
+        if bearer:  # "" sends no Authorization header
             headers["Authorization"] = f"Bearer {bearer}"
         data = None
         if body is not None:

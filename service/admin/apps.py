@@ -82,14 +82,16 @@ class Apps:
         kind: ClientKind,
         name: str,
         *,
-        with_secret: bool = False,
+        with_secret: bool | None = None,
         client_id: str | None = None,
         redirect_uris: Sequence[str] = (),
     ) -> NewApp:
         """A new app (a new UUID unless ``client_id`` is given); integration apps always get a
-        secret, marketplace apps when asked."""
+        secret, marketplace apps when asked (``with_secret`` None: the kind's default)."""
         if client_id is not None and not Owner.valid_id(client_id):
             raise Invalid("a client id is 1 to 64 letters, digits or hyphens")
+        if kind is ClientKind.INTEGRATION and with_secret is False:
+            raise Invalid("an integration app always has a secret")
         check_name(name)
         uris = check_redirect_uris(kind, redirect_uris, production=self.production)
         secret = new_secret() if with_secret or kind is ClientKind.INTEGRATION else None

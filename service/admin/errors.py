@@ -12,6 +12,7 @@ class ConflictKind(StrEnum):
     ALREADY_EXISTS = "already_exists"
     EMAIL_TAKEN = "email_taken"
     IDENTITY_TAKEN = "identity_taken"
+    CHANGED = "conflict"  # another change of the same record came first: read it again
 
 
 class AdminError(Exception):

@@ -16,7 +16,11 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 4096
 MAX_EMAIL = 254
 MAX_IDENTITIES = 20
-_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f\ud800-\udfff]+@[^@\s\x00-\x1f\x7f\ud800-\udfff]+")
+# RFC 5321 §4.1.2: a dot-atom local part (at most 64 characters) and a host name, in ASCII.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+# A host name's label; "--" as its third and fourth characters is reserved (RFC 5891 §4.2.3.1).
+_LABEL = r"(?![^.@]{2}--)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"(?=[^@]{{1,64}}@){_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*")
 # What the password grant's form parser refuses is refused here too (tab, LF, CR are allowed).
 _PASSWORD_REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 IDP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -26,7 +30,7 @@ SUB = re.compile(r"[\x21-\x7e]{1,255}")  # OIDC Core §2: at most 255 ASCII char
 def check_email(email: str) -> str:
     normalized = email.strip().lower()
     if not 3 <= len(normalized) <= MAX_EMAIL or not _EMAIL.fullmatch(normalized):
-        raise Invalid("an e-mail address looks like name@domain, at most 254 characters")
+        raise Invalid("an e-mail address is ASCII name@domain (RFC 5321), at most 254 characters")
     return normalized
 
 

@@ -23,7 +23,7 @@ async def apps_create(args: argparse.Namespace, settings: Settings) -> None:
     kind = ClientKind(args.kind)
     async with open_admin(settings) as admin:
         created = await admin.apps.create(
-            kind, args.name, with_secret=args.secret, client_id=args.client_id
+            kind, args.name, with_secret=args.secret or None, client_id=args.client_id
         )
     client, secret = created.client, created.secret
     data: dict[str, Any] = {"client_id": client.client_id, "kind": kind.value, "name": args.name}

@@ -91,6 +91,7 @@ class SessionInfo:
     scope: str
     absolute_expiry_ms: int
     idle_ttl_ms: int
+    created: int = 0  # seconds since the epoch; 0 for a session made before it was recorded
 
 
 @dataclass(frozen=True, slots=True)

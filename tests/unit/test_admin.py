@@ -373,3 +373,43 @@ async def test_an_admin_token_name_is_printable_ascii(admin, name):
     """Names have 1 to 100 printable ASCII characters."""
     with pytest.raises(Invalid, match="an admin token's name has 1 to 100 printable ASCII"):
         await admin.admin_tokens.create(name)
+
+
+# e-mail form ----------------------------------------------------------------------------------
+def test_every_email_the_rules_accept_is_a_valid_email_of_the_document():
+    """What check_email accepts passes the `format: email` check the admin document declares."""
+    import re
+
+    import jsonschema_rs
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from service.admin import rules
+
+    label = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    shape = re.compile(rf"{rules._ATOM}(?:\.{rules._ATOM})*@{label}(?:\.{label})*")
+    checker = jsonschema_rs.validator_for(
+        {"type": "string", "format": "email"}, validate_formats=True
+    )
+
+    @settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.from_regex(shape, fullmatch=True))
+    def accepted_is_valid(email: str) -> None:
+        try:
+            stored = rules.check_email(email)
+        except Invalid:
+            return
+        assert checker.is_valid(stored), stored
+
+    accepted_is_valid()
+
+
+@pytest.mark.parametrize(
+    "email", ["no-at", "a@b@c", "ú@example.com", "a..b@x.y", "a@-x.y", "a@ab--cd.y", "a b@x.y"]
+)
+def test_an_email_that_is_not_ascii_name_at_host_is_invalid(email):
+    """Non-ASCII, two @, empty atoms, bad host labels, spaces: Invalid, stating the rule."""
+    from service.admin.rules import check_email
+
+    with pytest.raises(Invalid, match="an e-mail address is ASCII name@domain"):
+        check_email(email)

@@ -150,7 +150,7 @@ async def test_an_identity_of_an_unknown_provider_is_404(admin, token):
         ({"email": "a@b.c", "role": "admin"}, "The body has a field this operation does not take."),
         (
             {"email": "no-at-sign"},
-            "An e-mail address looks like name@domain, at most 254 characters.",
+            "An e-mail address is ASCII name@domain (RFC 5321), at most 254 characters.",
         ),
         ({"email": "a@b.c", "password": "short"}, "A password has 8 to 4096 characters."),
         (

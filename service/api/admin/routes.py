@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
-from . import apps, docs, idps, users
+from . import apps, docs, idps, sessions, users
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Route = tuple[str, str, Handler]  # method, path, handler
@@ -28,9 +28,18 @@ USERS: RouteTable = (
     ("PUT", "/admin/v1/users/{id}/identities/{idp_id}", users.link_identity),
     ("DELETE", "/admin/v1/users/{id}/identities/{idp_id}", users.unlink_identity),
 )
+SESSIONS: RouteTable = (
+    ("GET", "/admin/v1/users/{id}/sessions", sessions.list_user_sessions),
+    ("DELETE", "/admin/v1/users/{id}/sessions", sessions.end_user_sessions),
+    ("DELETE", "/admin/v1/sessions/{session_id}", sessions.end_session),
+)
 APPS: RouteTable = (
+    ("POST", "/admin/v1/apps", apps.create_app),
     ("GET", "/admin/v1/apps", apps.list_apps),
     ("GET", "/admin/v1/apps/{client_id}", apps.get_app),
+    ("PATCH", "/admin/v1/apps/{client_id}", apps.update_app),
+    ("DELETE", "/admin/v1/apps/{client_id}", apps.delete_app),
+    ("POST", "/admin/v1/apps/{client_id}/secret", apps.rotate_app_secret),
 )
 IDPS: RouteTable = (
     ("POST", "/admin/v1/idps", idps.create_idp),
@@ -40,7 +49,7 @@ IDPS: RouteTable = (
 )
 OPERATIONS: RouteTable = (("GET", "/admin/openapi.yaml", docs.admin_openapi),)
 
-TABLES: tuple[RouteTable, ...] = (USERS, APPS, IDPS, OPERATIONS)
+TABLES: tuple[RouteTable, ...] = (USERS, SESSIONS, APPS, IDPS, OPERATIONS)
 
 
 def setup_admin_routes(app: web.Application, *extra: RouteTable) -> None:
