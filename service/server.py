@@ -133,7 +133,12 @@ def run(settings: Settings) -> None:
     # For `make run` a server key is generated beside the embedded store; a configured one that
     # cannot be used refuses start-up here (ConfigError), before anything is started.
     settings = with_local_server_key(settings)
-    server_key(settings)
+    if server_key(settings) is None:
+        log.warning(
+            "secrets.no_server_key",
+            reason="TOKENHOUSE_SECRETS__SERVER_KEY(_FILE) gives no key: Facebook identity "
+            "providers can be neither added nor used",
+        )
     # Until the event loop takes SIGTERM over, a stop request ends start-up cleanly.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     embedded: EmbeddedRedis | None = None
@@ -161,7 +166,9 @@ def run(settings: Settings) -> None:
             demo = asyncio.run(_prepare_demo(settings))
             from .demo import banner
 
-            print(banner(demo, f"http://{settings.server.host}:{settings.server.port}"), flush=True)
+            public = f"http://{settings.server.host}:{settings.server.port}"
+            admin = f"http://{settings.admin.host}:{settings.admin.port}"
+            print(banner(demo, public, admin), flush=True)
         if workers == 1:
             serve_worker(settings)
         else:

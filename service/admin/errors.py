@@ -1,5 +1,8 @@
 """Why an admin operation refused: the CLI prints the message, the admin API maps the kind to
-a status (400, 404, 409) and shows only the public description."""
+a status (400, 404, 409).
+
+The admin API shows only the public description, which never echoes the request.
+"""
 
 from __future__ import annotations
 

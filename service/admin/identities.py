@@ -1,4 +1,4 @@
-"""Operations on users' identity-provider links: link (or replace) and unlink.
+"""Operations on users' identity-provider links: link (or replace), unlink.
 
 A user has at most one account per provider, and an account belongs to at most one user.
 Linking needs the provider to exist; unlinking keeps the user's sessions.

@@ -1,4 +1,4 @@
-"""The forms operator input must have: e-mails, passwords, identity-provider ids and accounts.
+"""The forms operator input must have: e-mails, passwords, identity-provider ids, their accounts.
 
 Each check returns the value as stored (an e-mail trimmed and in lower case) or raises
 ``Invalid`` with a message that states the rule and never quotes the input.

@@ -1,4 +1,4 @@
-"""The server secret, and the purpose-specific keys derived from it with HKDF (RFC 5869).
+"""The server secret with the purpose-specific keys HKDF derives from it (RFC 5869).
 
 One secret (``TOKENHOUSE_SECRETS__SERVER_KEY`` or ``__SERVER_KEY_FILE``, base64 of at least
 32 random bytes) serves several purposes, each with a key of its own that says nothing about
@@ -56,11 +56,15 @@ class ServerKey:
 
 
 def load_server_key(settings: SecretsSettings) -> ServerKey | None:
-    """The configured key (inline or from its file); None when none is configured."""
+    """The configured key (inline or from its file); None when none is configured, or its file
+    does not exist (an optional Secret not created yet). A key that is there but cannot be
+    used raises ServerKeyError."""
     text = settings.server_key
     if settings.server_key_file:
         try:
             text = Path(settings.server_key_file).read_text("ascii")
+        except FileNotFoundError:
+            return None
         except (OSError, UnicodeDecodeError) as exc:
             raise ServerKeyError(
                 f"secrets.server_key_file cannot be read ({type(exc).__name__})"

@@ -65,6 +65,7 @@ SERVICE_DEFAULTS = {
 }
 
 KEYS_MOUNT = "/var/run/secrets/tokenhouse/keys"
+SERVER_KEY_MOUNT = "/var/run/secrets/tokenhouse/server-key"
 
 # The two listeners: container port name -> number, and who may reach each.
 PORTS = {"http": 8080, "admin": 8081}
@@ -347,6 +348,39 @@ def test_keys_secret_mounted_read_only(overlay: str) -> None:
     volume = {v["name"]: v for v in pod["volumes"]}[mounts[KEYS_MOUNT]["name"]]
     assert volume["secret"]["secretName"] == "tokenhouse-keys"
     assert config(docs)["TOKENHOUSE_KEYS__DIR"] == KEYS_MOUNT
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_server_key_secret_is_mounted_read_only_and_optional(overlay: str) -> None:
+    """The server key Secret is an optional read-only volume; the container's env names its
+    file (a path, so not in the ConfigMap, which holds no secret-like names)."""
+    docs = render(overlay_path(overlay))
+    pod = one(docs, "Deployment")["spec"]["template"]["spec"]
+    mounts = {m["mountPath"]: m for m in container(docs)["volumeMounts"]}
+    volume = {v["name"]: v for v in pod["volumes"]}[mounts[SERVER_KEY_MOUNT]["name"]]
+
+    assert mounts[SERVER_KEY_MOUNT].get("readOnly") is True
+    assert "subPath" not in mounts[SERVER_KEY_MOUNT]
+    assert volume["secret"] == {
+        "secretName": "tokenhouse-server-key",
+        "defaultMode": 0o440,
+        "optional": True,
+    }
+    env = {e["name"]: e.get("value") for e in container(docs).get("env", [])}
+    assert env == {"TOKENHOUSE_SECRETS__SERVER_KEY_FILE": f"{SERVER_KEY_MOUNT}/server.key"}
+    _settings_module().load_settings({**config(docs), **env})
+
+
+def test_server_key_example_holds_no_key_and_is_unlisted() -> None:
+    """secret-server-key.example.yaml shows the name only and is never rendered."""
+    example = BASE / "secret-server-key.example.yaml"
+    doc = yaml.safe_load(example.read_text())
+    kustomization = yaml.safe_load((BASE / "kustomization.yaml").read_text())
+
+    assert (doc["kind"], doc["metadata"]["name"]) == ("Secret", "tokenhouse-server-key")
+    assert doc["stringData"] == {"server.key": ""}
+    assert example.name not in kustomization.get("resources", [])
+    assert "--from-file=server.key=/dev/stdin" in example.read_text()
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

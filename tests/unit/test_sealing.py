@@ -76,15 +76,20 @@ def test_the_key_loads_from_the_environment_or_a_file(tmp_path):
 
 
 def test_an_unusable_key_file_is_refused_without_quoting_it(tmp_path):
-    """A missing file or one holding a short key: ServerKeyError naming the setting only."""
+    """An unreadable file or one holding a short key: ServerKeyError naming the setting only."""
     short = tmp_path / "short.key"
     short.write_text(base64.b64encode(b"tiny-secret").decode())
 
     with pytest.raises(ServerKeyError, match="secrets.server_key_file cannot be read"):
-        load_server_key(SecretsSettings(server_key_file=str(tmp_path / "missing")))
+        load_server_key(SecretsSettings(server_key_file=str(tmp_path)))  # a directory
     with pytest.raises(ServerKeyError, match="must hold base64 of at least 32") as caught:
         load_server_key(SecretsSettings(server_key_file=str(short)))
     assert "tiny" not in str(caught.value)
+
+
+def test_a_key_file_that_does_not_exist_is_no_key(tmp_path):
+    """The optional Secret not created yet: no key (Facebook providers are refused later)."""
+    assert load_server_key(SecretsSettings(server_key_file=str(tmp_path / "absent"))) is None
 
 
 def test_make_run_generates_one_key_beside_the_embedded_store(tmp_path):

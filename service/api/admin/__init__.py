@@ -1,4 +1,4 @@
-"""The admin listener's HTTP layer: its middleware, its URL table and the admin API's handlers."""
+"""The admin listener's HTTP layer: its middleware, its URL table, the admin API's handlers."""
 
 from .middleware import make_admin_middleware
 from .routes import Route, RouteTable, setup_admin_routes

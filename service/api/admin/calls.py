@@ -1,4 +1,4 @@
-"""What one admin call is about: which admin token acted and on what, for its log event."""
+"""What one admin call is about: which admin token acted on what, for its log event."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Admin API tokens in Redis: one hash per token id holding its name and digest, never the token."""
+"""Admin API tokens in Redis: a hash per token id with its name, its digest, never the token."""
 
 from __future__ import annotations
 
