@@ -19,8 +19,9 @@ touches a single Cluster slot.
     <p>idp:<idp id>                   hash   an identity provider: kind, issuer, client_ids
                                              (JSON), client_id, secret (AES-GCM sealed under
                                              the server key), graph_url, created
-    <p>s:{<owner>}:<sid>              hash   one session: cid, scope, cur/prev (SHA-256 of the
-                                             refresh tokens, 128 bits); TTL = idle TTL
+    <p>s:{<owner>}:<sid>              hash   one session: cid, scope, t (created, seconds),
+                                             cur/prev (SHA-256 of the refresh tokens, 128
+                                             bits); TTL = idle TTL
     <p>g:{<owner>}:<sid>              string the current token's secret wrapped under the
                                              previous token; TTL = the grace window
     <p>sessions:{<owner>}             zset   the owner's session ids, score = absolute expiry ms
