@@ -494,3 +494,41 @@ async def test_adding_a_provider_twice_is_409(admin, token, google):
             "error_description": "An identity provider with this id exists.",
         },
     )
+
+
+async def test_a_user_without_a_password_cannot_log_in_with_one(http, admin, token):
+    """A user made without a password (identity-provider logins only): every password fails."""
+    app = (await admin.server.app[ADMIN].apps.create(ClientKind.MARKETPLACE, "web")).client
+    await create(admin, token, email="nopw@example.com")
+
+    assert await login(http, app.client_id, "nopw@example.com", "any password") == (401, BAD_LOGIN)
+
+
+async def test_no_password_or_app_secret_reaches_the_log(admin, token):
+    """Passwords and app secrets sent to the admin API appear in no log event, also on errors."""
+    from structlog.testing import capture_logs
+
+    with capture_logs() as events:
+        await call(
+            admin,
+            "POST",
+            "/admin/v1/users",
+            token,
+            {"email": "z@example.com", "password": "pw-in-a-body"},
+        )
+        await call(
+            admin,
+            "POST",
+            "/admin/v1/users",
+            token,
+            {"email": "bad", "password": "pw-in-a-bad-body"},
+        )
+        await call(
+            admin, "POST", "/admin/v1/idps", token,
+            {"id": "fb", "kind": "facebook", "client_id": "12", "client_secret": "fb-secret-value"},
+        )  # fmt: skip
+
+    logged = repr(events)
+    assert "pw-in-a-body" not in logged and "pw-in-a-bad-body" not in logged
+    assert "fb-secret-value" not in logged
+    assert [e["status"] for e in events if e["event"] == "admin.call"] == [201, 400, 201]
