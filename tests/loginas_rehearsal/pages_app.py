@@ -23,7 +23,7 @@ from service.loginas.headers import page_headers, stylesheet_headers
 from service.loginas.operators import Operator, normalize_email, sign_in_outcome
 from service.loginas.redirect_uris import origin
 from service.loginas.refusals import SIGN_IN, refusal_page
-from service.store.redis.login_codes import LoginCodeStore
+from service.store.protocols import LoginCodeStore
 
 from .directory import NO_STORE, Directory, log
 from .token_app import token_handler
@@ -178,7 +178,7 @@ def build_app(
         record = CodeRecord(
             req.client_id, req.redirect_uri, req.user_id, req.code_challenge, operator.operator_id
         )
-        await codes.save_code(code_digest(code), record.fields(), code_ttl_ms)
+        await codes.save(code_digest(code), record, code_ttl_ms)
         audit.record(log, Event.AUTHORIZE, outcome=Outcome.CONFIRMED, **fields)
         raise web.HTTPFound(req.code_location(code), headers=NO_STORE)
 

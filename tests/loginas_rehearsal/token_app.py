@@ -12,10 +12,11 @@ from service.errors import OAuthError
 from service.loginas import audit
 from service.loginas.access_token import login_as_claims, login_as_response, new_jti
 from service.loginas.audit import Event, Outcome
-from service.loginas.codes import CodeState, ConsumedCode, code_digest
+from service.loginas.codes import code_digest
 from service.loginas.redemption import GRANT_TYPE, decide, parse_redemption, refusal
 from service.models import ClientCredentials, TokenRequest
-from service.store.redis.login_codes import LoginCodeStore
+from service.store.protocols import LoginCodeStore
+from service.store.records import UNKNOWN_CODE, CodeResult, FreshCode, UsedCode
 
 from .directory import NO_STORE, Directory, log
 
@@ -46,12 +47,10 @@ def token_handler(directory: Directory, codes: LoginCodeStore, codec: JwtCodec) 
         except OAuthError as error:
             return oauth_error(error)
         jti = new_jti()
-        consumed = ConsumedCode(CodeState.UNKNOWN)
+        consumed: CodeResult = UNKNOWN_CODE
         if redemption.well_formed:
-            consumed = ConsumedCode.from_reply(
-                await codes.consume_code(code_digest(redemption.code), jti)
-            )
-        record = consumed.record
+            consumed = await codes.consume(code_digest(redemption.code), jti=jti, sid="rehearsal")
+        record = consumed.record if isinstance(consumed, FreshCode) else None
         operator = directory.operator(record.operator_id) if record else None
         outcome = decide(
             redemption,
@@ -67,7 +66,7 @@ def token_handler(directory: Directory, codes: LoginCodeStore, codec: JwtCodec) 
             app=app.client_id,
             outcome=outcome,
         )
-        if outcome is Outcome.REUSED_CODE and consumed.first_jti:
+        if isinstance(consumed, UsedCode):
             directory.revoked.append(consumed.first_jti)
         if outcome is not Outcome.ISSUED or record is None:
             return oauth_error(refusal(outcome))

@@ -13,7 +13,8 @@ from ..keys import Keys
 from ..protocols import StoreObserver
 from .accounts import RedisClients, RedisUsers
 from .connection import close
-from .login_codes import LoginCodeStore
+from .login_codes import RedisLoginCodes
+from .operators import RedisOperators, RedisOperatorSessions
 from .revocations import RedisRevocations
 from .runner import Runner, text
 from .sessions import RedisSessions
@@ -39,7 +40,9 @@ class RedisBackend:
         self.sessions = RedisSessions(self.runner, self.keys)
         self.revocations = RedisRevocations(self.runner, self.keys)
         self.throttle = RedisLoginThrottle(self.runner, self.keys)
-        self.login_codes = LoginCodeStore(self.runner, self.keys)
+        self.login_codes = RedisLoginCodes(self.runner, self.keys)
+        self.operators = RedisOperators(self.runner, self.keys)
+        self.operator_sessions = RedisOperatorSessions(self.runner, self.keys)
 
     async def ping(self) -> bool:
         return bool(await self.runner.run("ping", self.redis.ping))
