@@ -83,7 +83,14 @@ def test_only_crypto_jwt_imports_jose():
 # The layers, lowest first: a module may import only from its own layer or lower ones.
 LAYERS = (
     ("service.errors", "service.models", "service.settings", "service.owners", "service.context"),
-    ("service.crypto", "service.store", "service.idp", "service.log", "service.embedded"),
+    (
+        "service.crypto",
+        "service.store",
+        "service.idp",
+        "service.log",
+        "service.embedded",
+        "service.throttling",
+    ),
     ("service.oauth", "service.admin", "service.loginas"),
     ("service.api", "service.metrics"),
     ("service.app", "service.backend", "service.demo", "service.server", "service.cli"),
