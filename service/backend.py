@@ -59,6 +59,8 @@ async def open_admin(settings: Settings) -> AsyncIterator[Admin]:
     hasher = SecretHasher(settings.hashing)
     try:
         async with open_backend(settings) as backend:
-            yield build_admin(backend.clients, backend.users, backend.sessions, hasher)
+            yield build_admin(
+                backend.clients, backend.users, backend.sessions, hasher, backend.operators
+            )
     finally:
         hasher.close()

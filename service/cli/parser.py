@@ -22,8 +22,9 @@ from .commands import (
     users_list,
     users_set_password,
 )
+from .operators import add_commands as add_operator_commands
 
-DESCRIPTION = "The operator CLI: `tokenhouse serve | apps | users | sessions | keys`."
+DESCRIPTION = "The operator CLI: `tokenhouse serve | apps | users | sessions | keys | operators`."
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--client", metavar="CLIENT_ID")
         if name == "revoke":
             p.add_argument("session_id", nargs="?", help="u-<user id>.<id> or c-<client id>.<id>")
+
+    add_operator_commands(sub, add)
 
     keys = sub.add_parser("keys", help="signing keys").add_subparsers(dest="sub", required=True)
     p = add(keys, "generate", keys_generate, "write a new PEM private key")

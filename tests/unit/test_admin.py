@@ -38,7 +38,7 @@ def hasher() -> Any:
 
 @pytest.fixture
 def admin(backend: RedisBackend, hasher: SecretHasher) -> Admin:
-    return build_admin(backend.clients, backend.users, backend.sessions, hasher)
+    return build_admin(backend.clients, backend.users, backend.sessions, hasher, backend.operators)
 
 
 async def open_session(backend: RedisBackend, owner: Owner, client_id: str = "app") -> SessionRef:
