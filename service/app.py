@@ -85,7 +85,9 @@ def create_app(
         hasher=hasher,
         jwt=build_codec(settings.tokens, settings.keys, signing),
         clients=ClientDirectory(backend.clients, hasher, settings.cache),
-        grants=build_grant_table(),
+        grants=build_grant_table(settings.grants.enabled.split()),
+        login_codes=backend.login_codes,
+        operators=backend.operators,
     )
     services.outcomes.subscribe(metrics.session_event)
     app = web.Application(

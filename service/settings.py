@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 ENV_PREFIX = "TOKENHOUSE_"
 MAX_REFRESH_GRACE = 300  # seconds; beyond it reuse detection is all but off
 MAX_LEEWAY = 10  # seconds of clock skew on our own tokens: pods share NTP time
+# The grant types the token endpoint knows (oauth/grants ALL_GRANTS; a unit test keeps both equal).
+GRANT_TYPES = "client_credentials password token_exchange refresh_token authorization_code"
 
 
 class ConfigError(Exception):
@@ -97,6 +99,11 @@ class CacheSettings:
 
 
 @dataclass(frozen=True)
+class GrantSettings:
+    enabled: str = GRANT_TYPES  # the grant types the token endpoint serves, space-separated
+
+
+@dataclass(frozen=True)
 class LogSettings:
     level: str = "info"
     format: str = "json"
@@ -117,6 +124,7 @@ class Settings:
     hashing: HashingSettings = field(default_factory=HashingSettings)
     throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    grants: GrantSettings = field(default_factory=GrantSettings)
     log: LogSettings = field(default_factory=LogSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
 
@@ -293,6 +301,8 @@ def validate(s: Settings) -> list[str]:
         p.append("log.level must be debug, info, warning or error")
     if not s.redis.prefix or any(c in s.redis.prefix for c in "{} "):
         p.append("redis.prefix must be non-empty without braces or spaces")
+    if unknown := sorted(set(s.grants.enabled.split()) - set(GRANT_TYPES.split())):
+        p.append(f"grants.enabled: unknown grant types {unknown}; known: {GRANT_TYPES}")
     if s.production and s.demo.enabled:
         p.append("demo.enabled must be false in production")
     return p
@@ -307,4 +317,4 @@ def replace(settings: Settings, **sections: Mapping[str, Any]) -> Settings:
     return dataclasses.replace(settings, **changes)
 
 
-__all__ = ["ConfigError", "Settings", "load_settings", "replace", "validate"]
+__all__ = ["GRANT_TYPES", "ConfigError", "Settings", "load_settings", "replace", "validate"]

@@ -54,6 +54,7 @@ async def metadata(request: web.Request) -> web.Response:
     issuer = settings.tokens.issuer.rstrip("/")
     auth_methods = ["client_secret_basic", "client_secret_post", "none"]
     confidential = auth_methods[:2]  # introspection answers confidential clients only
+    login_as = "authorization_code" in grant_types
     body = {
         "issuer": settings.tokens.issuer,
         "token_endpoint": f"{issuer}/v1/auth/token",
@@ -61,13 +62,18 @@ async def metadata(request: web.Request) -> web.Response:
         "introspection_endpoint": f"{issuer}/v1/auth/introspect",
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
         "grant_types_supported": grant_types,
-        "response_types_supported": [],
-        "scopes_supported": ["public-read", "user", "trusted:user", "integ"],
+        # Codes come from operators on the admin listener, which is never public: it is not
+        # advertised as an authorization_endpoint.
+        "response_types_supported": ["code"] if login_as else [],
+        "scopes_supported": ["public-read", "user", "trusted:user", "integ"]
+        + (["user:limited"] if login_as else []),
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_methods_supported": confidential,
         "token_endpoint_auth_signing_alg_values_supported": [settings.keys.algorithm],
     }
+    if login_as:
+        body["code_challenge_methods_supported"] = ["S256"]  # RFC 8414 §2, RFC 7636: no plain
     return web.Response(
         body=orjson.dumps(body),
         content_type="application/json",

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 from ..crypto.hashing import SecretHasher
 from ..crypto.jwt import JwtCodec
 from ..settings import Settings, TokenSettings
-from ..store.protocols import LoginThrottle, RevocationStore, SessionStore, UserStore
+from ..store.protocols import (
+    LoginCodeStore,
+    LoginThrottle,
+    OperatorStore,
+    RevocationStore,
+    SessionStore,
+    UserStore,
+)
 from ..store.records import SessionLimits
 from .clients import ClientDirectory
 from .outcomes import Outcomes
@@ -43,6 +50,8 @@ class Services:
     jwt: JwtCodec
     clients: ClientDirectory
     grants: Mapping[str, Grant]
+    login_codes: LoginCodeStore
+    operators: OperatorStore
     outcomes: Outcomes = field(default_factory=Outcomes)
     clock: Callable[[], float] = field(default=time.time)
     limits: SessionLimits = field(init=False)  # from settings.tokens, computed once
