@@ -398,3 +398,43 @@ async def test_grant_can_be_switched_off(make_client):
     assert "authorization_code" not in metadata["grant_types_supported"]
     assert metadata["response_types_supported"] == []
     assert "code_challenge_methods_supported" not in metadata
+
+
+async def test_no_refresh_token_can_be_made_for_the_login_as_session(client):
+    """A refresh token forged for the session's id is refused: the session holds no digest."""
+    from service.oauth.tokens import RefreshToken
+
+    store, app, user, operator = await arrange(client)
+    services = services_of(client)
+    _, body, _ = await redeem(client, app, await issue_code(store, app, user, operator))
+    ref = SessionRef.parse(services.jwt.verify(body["access_token"], services.clock())["sid"])
+    forged = RefreshToken.new(ref.owner, ref.sid).value
+
+    status, answer, _ = await token(
+        client, {"grant_type": "refresh_token", "client_id": app.client_id, "refresh_token": forged}
+    )
+
+    assert (status, answer["error"]) == (401, "invalid_grant")
+    assert (await introspect(client, app, body["access_token"]))["active"] is True
+
+
+async def test_revoke_with_the_token_of_an_ended_session_is_401(client):
+    """Once the user's sessions end, the login-as token as Bearer on revoke is 401 invalid_token."""
+    store, app, user, operator = await arrange(client)
+    _, body, _ = await redeem(client, app, await issue_code(store, app, user, operator))
+    await store.sessions.end_all(Owner.user(user.user_id))
+
+    status, answer, _ = await post(
+        client,
+        REVOKE,
+        {"token": body["access_token"]},
+        {"Authorization": f"Bearer {body['access_token']}"},
+    )
+
+    assert (status, answer) == (
+        401,
+        {
+            "error": "invalid_token",
+            "error_description": "The access token is invalid, expired or revoked.",
+        },
+    )
