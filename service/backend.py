@@ -59,8 +59,6 @@ async def open_admin(settings: Settings) -> AsyncIterator[Admin]:
     hasher = SecretHasher(settings.hashing)
     try:
         async with open_backend(settings) as backend:
-            yield build_admin(
-                backend.clients, backend.users, backend.sessions, hasher, backend.operators
-            )
+            yield build_admin(backend, hasher, production=settings.production)
     finally:
         hasher.close()

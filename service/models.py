@@ -21,6 +21,8 @@ class Client:
     kind: ClientKind
     name: str
     secret_hash: str = ""  # argon2id hash; empty when the client has no secret
+    redirect_uris: tuple[str, ...] = ()  # where log in as a user may return (exact URIs)
+    created: int = 0  # seconds since the epoch; 0 when unknown
 
     @property
     def has_secret(self) -> bool:

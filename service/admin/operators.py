@@ -14,7 +14,7 @@ from ..crypto.hashing import SecretHasher
 from ..loginas.operators import check_new_password, normalize_email
 from ..models import Operator
 from ..store.protocols import OperatorStore
-from .errors import Conflict, Invalid, NotFound
+from .errors import Conflict, ConflictKind, Invalid, NotFound
 
 
 class Operators:
@@ -32,13 +32,17 @@ class Operators:
         password_hash = await self.hasher.hash_async(password)
         operator = Operator(str(uuid.uuid4()), normalized, password_hash, created=int(time.time()))
         if not await self.operators.create(operator):
-            raise Conflict(f"an operator with e-mail {normalized} exists")
+            raise Conflict(
+                f"an operator with e-mail {normalized} exists",
+                kind=ConflictKind.EMAIL_TAKEN,
+                public="The e-mail belongs to another operator.",
+            )
         return operator
 
     async def get(self, operator_id: str) -> Operator:
         found = await self.operators.get(operator_id) if _is_id(operator_id) else None
         if found is None:
-            raise NotFound("no such operator")
+            raise NotFound("no such operator", public="No such operator.")
         return found
 
     async def list(self) -> list[Operator]:
@@ -48,7 +52,7 @@ class Operators:
         """Disable the operator (every session of theirs ends at once), or enable again."""
         operator = await self.get(operator_id)
         if not await self.operators.set_disabled(operator.operator_id, disabled):
-            raise NotFound("no such operator")  # deleted meanwhile
+            raise NotFound("no such operator", public="No such operator.")  # deleted meanwhile
         return Operator(
             operator.operator_id, operator.email, operator.password_hash, disabled, operator.created
         )
@@ -57,7 +61,7 @@ class Operators:
         """Delete the operator; every session of theirs ends, and the e-mail is free again."""
         operator = await self.get(operator_id)
         if not await self.operators.delete(operator):
-            raise NotFound("no such operator")
+            raise NotFound("no such operator", public="No such operator.")
         return operator
 
 

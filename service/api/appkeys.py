@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..admin import Admin
 from ..oauth.services import Services
 from ..settings import Settings
 from ..store.protocols import Health
@@ -14,3 +15,4 @@ SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", Services)
 HEALTH = web.AppKey("health", Health)
 STATE = web.AppKey("state", dict[str, Any])
+ADMIN = web.AppKey("admin", Admin)  # the operations the admin listener serves

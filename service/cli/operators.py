@@ -12,7 +12,7 @@ from typing import Any
 from ..backend import open_admin
 from ..models import Operator
 from ..settings import Settings
-from .commands import _out, _read_secret
+from .output import out, read_secret, timestamp
 
 
 def _row(operator: Operator) -> dict[str, Any]:
@@ -20,15 +20,15 @@ def _row(operator: Operator) -> dict[str, Any]:
         "id": operator.operator_id,
         "email": operator.email,
         "disabled": operator.disabled,
-        "created": operator.created,
+        "created": timestamp(operator.created),
     }
 
 
 async def operators_create(args: argparse.Namespace, settings: Settings) -> None:
-    password = _read_secret(args, "password")
+    password = read_secret(args, "password")
     async with open_admin(settings) as admin:
         operator = await admin.operators.create(args.email, password)
-    _out(
+    out(
         args,
         _row(operator),
         f"created operator {operator.email}\n  id {operator.operator_id}",
@@ -42,25 +42,25 @@ async def operators_list(args: argparse.Namespace, settings: Settings) -> None:
     text = "\n".join(
         f"{r['id']}  {r['email']}{'  (disabled)' if r['disabled'] else ''}" for r in rows
     )
-    _out(args, rows, text or "no operators")
+    out(args, rows, text or "no operators")
 
 
 async def operators_disable(args: argparse.Namespace, settings: Settings) -> None:
     async with open_admin(settings) as admin:
         operator = await admin.operators.set_disabled(args.operator_id, True)
-    _out(args, _row(operator), f"disabled {operator.email} (signed out everywhere)")
+    out(args, _row(operator), f"disabled {operator.email} (signed out everywhere)")
 
 
 async def operators_enable(args: argparse.Namespace, settings: Settings) -> None:
     async with open_admin(settings) as admin:
         operator = await admin.operators.set_disabled(args.operator_id, False)
-    _out(args, _row(operator), f"enabled {operator.email}")
+    out(args, _row(operator), f"enabled {operator.email}")
 
 
 async def operators_delete(args: argparse.Namespace, settings: Settings) -> None:
     async with open_admin(settings) as admin:
         operator = await admin.operators.delete(args.operator_id)
-    _out(
+    out(
         args,
         {"id": operator.operator_id, "deleted": True},
         f"deleted operator {operator.email}",

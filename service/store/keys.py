@@ -4,9 +4,10 @@ Sessions, the session index, revoked access tokens and (for a user) the user rec
 owner share the owner's hash tag (``{u-<user id>}`` or ``{c-<client id>}``) so every script
 touches a single Cluster slot.
 
-    <p>client:<client_id>             hash   kind, name, secret (argon2id hash), created; after
-                                             apps delete only ``deleted`` (a tombstone: the
-                                             id is never given out again)
+    <p>client:<client_id>             hash   kind, name, secret (argon2id hash), redirect_uris
+                                             (a JSON list), created; after apps delete only
+                                             ``deleted`` (a tombstone: the id is never given
+                                             out again)
     <p>email:<lower-case email>       string user id
     <p>user:{u-<uid>}                 hash   email, pw (argon2id hash), disabled, gen (advances
                                              when all the user's sessions end), created; a
@@ -22,6 +23,8 @@ touches a single Cluster slot.
     <p>fail:src:<address>             string login attempts from a source (an IPv4 address or
                                              an IPv6 /64); TTL = window
     <p>code:<digest>                  hash   a login-as authorization code; TTL = its lifetime
+    <p>admin-token:<id>               hash   an admin API token: name, digest (SHA-256 of the
+                                             token, hex), created; revoking deletes it
     <p>operator:{operators}:<id>      hash   an operator: email, pw (argon2id hash), disabled,
                                              gen (advances when the operator is disabled),
                                              created
@@ -107,3 +110,9 @@ class Keys:
 
     def operator_session(self, digest: str) -> str:
         return f"{self.prefix}operator-session:{OPERATORS_TAG}:{digest}"
+
+    def admin_token(self, token_id: str) -> str:
+        return f"{self.prefix}admin-token:{token_id}"
+
+    def admin_token_pattern(self) -> str:
+        return f"{self.prefix}admin-token:*"

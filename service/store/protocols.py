@@ -12,6 +12,7 @@ from typing import Protocol
 from ..models import Client, Operator, User
 from ..owners import Owner, SessionRef
 from .records import (
+    AdminTokenRecord,
     AttemptResult,
     CodeRecord,
     CodeResult,
@@ -46,6 +47,17 @@ class ClientStore(Protocol):
 
     async def set_secret(self, client_id: str, secret_hash: str) -> bool:
         """Replace the client's secret hash; False when there is no such client."""
+        ...
+
+    async def update(
+        self,
+        client_id: str,
+        *,
+        name: str | None = None,
+        redirect_uris: tuple[str, ...] | None = None,
+    ) -> Client | None:
+        """Set the given fields of a live client; the client as it is now, None when there is
+        no such client (a deleted one stays deleted)."""
         ...
 
     async def delete(self, client_id: str) -> bool:
@@ -231,6 +243,22 @@ class LoginCodeStore(Protocol):
         ...
 
 
+class AdminTokenStore(Protocol):
+    """The admin API's bearer tokens, by id; the store keeps only their digests."""
+
+    async def create(self, record: AdminTokenRecord) -> bool:
+        """Store a new token's record; False when the id is taken."""
+        ...
+
+    async def get(self, token_id: str) -> AdminTokenRecord | None: ...
+
+    async def list(self) -> list[AdminTokenRecord]: ...
+
+    async def delete(self, token_id: str) -> bool:
+        """Revoke: the token stops working at once; False when there was none."""
+        ...
+
+
 class Health(Protocol):
     async def ping(self) -> bool:
         """True when the store answers."""
@@ -246,6 +274,7 @@ class StoreObserver(Protocol):
 
 
 __all__ = [
+    "AdminTokenStore",
     "ClientStore",
     "Health",
     "LoginCodeStore",

@@ -101,6 +101,17 @@ class UserChange:
     disabled: bool | None = None
 
 
+# admin tokens ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AdminTokenRecord:
+    """An admin token as stored: never the token, only its SHA-256."""
+
+    token_id: str
+    name: str
+    digest: str  # SHA-256 of the whole token, hex
+    created: int  # seconds since the epoch
+
+
 # throttle ----------------------------------------------------------------------------------
 class CounterKind(StrEnum):
     ACCOUNT = "account"
@@ -180,6 +191,7 @@ UNKNOWN_CODE = UnknownCode()
 
 __all__ = [
     "REJECTED",
+    "AdminTokenRecord",
     "REUSED",
     "UNKNOWN_CODE",
     "WIDER_SCOPE",

@@ -30,6 +30,7 @@ from ..flows import (
     refresh,
     revoke,
 )
+from ..listeners import admin_of, serve_both
 from .procs import RedisCluster
 from .prom import metric_sum, parse_metrics
 
@@ -62,11 +63,11 @@ async def http(
     settings = make_settings(
         redis={"url": cluster.url, "cluster": True}, tokens={"refresh_grace": 0}
     )
-    return await aiohttp_client(create_app(settings, signing=signing_key))
+    return await serve_both(aiohttp_client, create_app(settings, signing=signing_key))
 
 
 async def no_redis_errors(http: TestClient) -> float:
-    resp = await http.get("/metrics")
+    resp = await admin_of(http).get("/metrics")
     return metric_sum(parse_metrics(await resp.text()), "tokenhouse_redis_errors_total")
 
 

@@ -1,94 +1,14 @@
-"""Account records in Redis hashes (see ``store/keys.py``): applications, marketplace users."""
+"""Marketplace user records in Redis hashes (see ``store/keys.py``)."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from ...errors import StoreUnavailable
-from ...models import Client, ClientKind, User
+from ...models import User
 from ...owners import Owner
 from ..keys import Keys
-from .runner import Runner, text
-
-
-def _fields(raw: Any) -> dict[str, str]:
-    return {text(k): text(v) for k, v in raw.items()}
-
-
-def _pairs(fields: dict[str, Any]) -> list[Any]:
-    """A mapping as the field, value words a hash script takes."""
-    return [word for pair in fields.items() for word in pair]
-
-
-class RedisClients:
-    """ClientStore on Redis: one hash per client; a deleted client leaves a tombstone."""
-
-    def __init__(self, runner: Runner, keys: Keys) -> None:
-        self.runner = runner
-        self.keys = keys
-
-    async def get(self, client_id: str) -> Client | None:
-        key = self.keys.client(client_id)
-        raw = await self.runner.run("get_client", lambda: self.runner.redis.hgetall(key))
-        if not raw:
-            return None
-        data = _fields(raw)
-        if "deleted" in data:  # the tombstone of a deleted client
-            return None
-        return Client(
-            client_id=client_id,
-            kind=ClientKind(data.get("kind", "marketplace")),
-            name=data.get("name", ""),
-            secret_hash=data.get("secret", ""),
-        )
-
-    @staticmethod
-    def _fields(client: Client) -> dict[str, Any]:
-        return {
-            "kind": client.kind.value,
-            "name": client.name,
-            "secret": client.secret_hash,
-            "created": int(time.time()),
-        }
-
-    async def create(self, client: Client) -> bool:
-        args = _pairs(self._fields(client))
-        keys = [self.keys.client(client.client_id)]
-        return bool(await self.runner.script("hash_create", keys, args))
-
-    async def is_deleted(self, client_id: str) -> bool:
-        key = self.keys.client(client_id)
-        return bool(
-            await self.runner.run("get_client", lambda: self.runner.redis.hexists(key, "deleted"))
-        )
-
-    async def save(self, client: Client) -> None:
-        key, mapping = self.keys.client(client.client_id), self._fields(client)
-        await self.runner.run("save_client", lambda: self.runner.redis.hset(key, mapping=mapping))
-
-    async def set_secret(self, client_id: str, secret_hash: str) -> bool:
-        if await self.get(client_id) is None:  # none, or deleted: never half re-created
-            return False
-        keys = [self.keys.client(client_id)]
-        return bool(await self.runner.script("hash_update", keys, ["secret", secret_hash]))
-
-    async def delete(self, client_id: str) -> bool:
-        keys = [self.keys.client(client_id)]
-        return bool(await self.runner.script("delete_client", keys, [int(time.time())]))
-
-    async def list(self) -> list[Client]:
-        ids = []
-        prefix_len = len(self.keys.client(""))
-
-        async def scan() -> None:
-            pattern = self.keys.client_pattern()
-            async for key in self.runner.redis.scan_iter(match=pattern, count=500):
-                ids.append(text(key)[prefix_len:])
-
-        await self.runner.run("list_clients", scan)
-        clients = [await self.get(i) for i in sorted(ids)]
-        return [c for c in clients if c is not None]
+from .runner import Runner, fields_of, pairs, text
 
 
 class RedisUsers:
@@ -108,7 +28,7 @@ class RedisUsers:
         raw = await self.runner.run("get_user", lambda: self.runner.redis.hgetall(key))
         if not raw:
             return None
-        data = _fields(raw)
+        data = fields_of(raw)
         return User(
             user_id=user_id,
             email=data.get("email", ""),
@@ -139,7 +59,7 @@ class RedisUsers:
         }
         try:
             keys = [self.keys.user(user.user_id)]
-            created = await self.runner.script("hash_create", keys, _pairs(fields))
+            created = await self.runner.script("hash_create", keys, pairs(fields))
         except StoreUnavailable:
             await self._swap(email_key, user.user_id, "")
             raise
@@ -150,7 +70,7 @@ class RedisUsers:
     async def _update(self, user_id: str, fields: dict[str, str]) -> bool:
         """Set fields of an existing user (a deleted user is never re-created)."""
         keys = [self.keys.user(user_id)]
-        return bool(await self.runner.script("hash_update", keys, _pairs(fields)))
+        return bool(await self.runner.script("hash_update", keys, pairs(fields)))
 
     async def set_password(self, user_id: str, password_hash: str) -> bool:
         return await self._update(user_id, {"pw": password_hash})

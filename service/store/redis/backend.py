@@ -11,7 +11,9 @@ from typing import Any
 from ...errors import StoreUnavailable
 from ..keys import Keys
 from ..protocols import StoreObserver
-from .accounts import RedisClients, RedisUsers
+from .accounts import RedisUsers
+from .admin_tokens import RedisAdminTokens
+from .clients import RedisClients
 from .connection import close
 from .login_codes import RedisLoginCodes
 from .operators import RedisOperators, RedisOperatorSessions
@@ -43,6 +45,7 @@ class RedisBackend:
         self.login_codes = RedisLoginCodes(self.runner, self.keys)
         self.operators = RedisOperators(self.runner, self.keys)
         self.operator_sessions = RedisOperatorSessions(self.runner, self.keys)
+        self.admin_tokens = RedisAdminTokens(self.runner, self.keys)
 
     async def ping(self) -> bool:
         return bool(await self.runner.run("ping", self.redis.ping))
