@@ -7,26 +7,32 @@ only module outside ``store/`` that names the Redis backend.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import structlog
 from aiohttp import web
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .admin import build_admin
+from .admin import OperatorSessions, build_admin
 from .api.admin import make_admin_middleware, setup_admin_routes
 from .api.appkeys import ADMIN, HEALTH, SERVICES, SETTINGS, STATE
+from .api.loginas import LOGIN_AS, LOGIN_AS_ROUTES, Console
 from .api.middlewares import make_middleware
 from .api.routes import setup_routes
 from .crypto.hashing import SecretHasher
 from .crypto.jwt import JwtCodec, SigningKey, SigningKeyError, generate_pem, load_key, load_key_dir
+from .loginas.csrf import CsrfTokens
 from .metrics import METRICS, Metrics
 from .oauth.clients import ClientDirectory
 from .oauth.grants import build_grant_table
 from .oauth.services import Services
-from .settings import KeySettings, Settings, TokenSettings
+from .settings import KeySettings, SecretsSettings, Settings, TokenSettings
 from .store.redis import RedisBackend, connect
+from .validation import decode_server_key
 
 log = structlog.get_logger("tokenhouse.app")
 # The Redis backend behind the app's Protocols: for the lifecycle, and for tests that arrange data.
@@ -63,6 +69,40 @@ def build_codec(
         issuer=tokens.issuer,
         audience=tokens.audience,
         leeway=tokens.leeway,
+    )
+
+
+def login_as_csrf_key(secrets_settings: SecretsSettings) -> bytes:
+    """The key of the login-as pages' CSRF tokens: derived from the server secret with HKDF
+    (RFC 5869, purpose ``login-as-csrf``), so every process and pod accepts the others' forms.
+    Without a server secret, a random key of this process (warned: a form then works only on
+    the process that rendered it)."""
+    text = secrets_settings.server_key
+    if secrets_settings.server_key_file:
+        text = Path(secrets_settings.server_key_file).read_text("ascii")
+    secret = decode_server_key(text) if text else None
+    if secret is None:
+        log.warning(
+            "login_as.csrf_key",
+            reason="secrets.server_key is not set: login-as forms work only on this process",
+        )
+        return secrets.token_bytes(32)
+    info = b"tokenhouse/login-as-csrf/v1"
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
+
+
+def login_as_console(settings: Settings, backend: RedisBackend, hasher: SecretHasher) -> Console:
+    """What the login-as pages on the admin listener work with."""
+    sign_in = OperatorSessions(
+        backend.operators, backend.operator_sessions, backend.throttle, settings.throttle, hasher
+    )
+    return Console(
+        operators=sign_in,
+        clients=backend.clients,
+        users=backend.users,
+        codes=backend.login_codes,
+        csrf=CsrfTokens(login_as_csrf_key(settings.secrets)),
+        proxy_hops=settings.server.proxy_hops,
     )
 
 
@@ -123,7 +163,8 @@ def create_app(
     admin[BACKEND] = backend
     admin[STATE] = state  # draining closes the admin listener's connections too
     admin[METRICS] = metrics
-    setup_admin_routes(admin)
+    admin[LOGIN_AS] = login_as_console(settings, backend, hasher)
+    setup_admin_routes(admin, LOGIN_AS_ROUTES)
     admin.router.add_get("/metrics", metrics.handler)
     app[ADMIN_APP] = admin
 
