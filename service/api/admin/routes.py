@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
-from . import apps, docs
+from . import apps, docs, operators
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Route = tuple[str, str, Handler]  # method, path, handler
@@ -23,9 +23,16 @@ APPS: RouteTable = (
     ("GET", "/admin/v1/apps", apps.list_apps),
     ("GET", "/admin/v1/apps/{client_id}", apps.get_app),
 )
+OPERATORS: RouteTable = (
+    ("POST", operators.BASE, operators.create_operator),
+    ("GET", operators.BASE, operators.list_operators),
+    ("GET", f"{operators.BASE}/{{id}}", operators.get_operator),
+    ("PATCH", f"{operators.BASE}/{{id}}", operators.update_operator),
+    ("DELETE", f"{operators.BASE}/{{id}}", operators.delete_operator),
+)
 OPERATIONS: RouteTable = (("GET", "/admin/openapi.yaml", docs.admin_openapi),)
 
-TABLES: tuple[RouteTable, ...] = (APPS, OPERATIONS)
+TABLES: tuple[RouteTable, ...] = (APPS, OPERATORS, OPERATIONS)
 
 
 def setup_admin_routes(app: web.Application, *extra: RouteTable) -> None:
