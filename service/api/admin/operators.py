@@ -8,7 +8,7 @@ from aiohttp import web
 
 from ...models import Operator
 from ..appkeys import ADMIN
-from .body import Fields, read_json
+from .body import Fields, bad_request, read_json
 from .calls import note_target
 from .paths import USER_ID, path_id
 from .render import answer, no_content, timestamp
@@ -59,10 +59,9 @@ async def update_operator(request: web.Request) -> web.Response:
     note_target(request, "operator", oid)
     fields = Fields(await read_json(request), ("disabled",))
     disabled = fields.boolean("disabled")
-    operators = request.app[ADMIN].operators
     if disabled is None:
-        return answer(operator_json(await operators.get(oid)))
-    return answer(operator_json(await operators.set_disabled(oid, disabled)))
+        raise bad_request("The field disabled is required.")
+    return answer(operator_json(await request.app[ADMIN].operators.set_disabled(oid, disabled)))
 
 
 async def delete_operator(request: web.Request) -> web.Response:
