@@ -164,7 +164,10 @@ def create_app(
     admin[STATE] = state  # draining closes the admin listener's connections too
     admin[METRICS] = metrics
     admin[LOGIN_AS] = login_as_console(settings, backend, hasher)
-    setup_admin_routes(admin, LOGIN_AS_ROUTES)
+    # The pages make codes for the authorization_code grant: without it they are not served.
+    setup_admin_routes(
+        admin, *([LOGIN_AS_ROUTES] if "authorization_code" in services.grants else [])
+    )
     admin.router.add_get("/metrics", metrics.handler)
     app[ADMIN_APP] = admin
 

@@ -114,3 +114,14 @@ def test_the_csrf_key_is_derived_from_the_server_secret(tmp_path):
 def test_without_a_server_secret_each_process_has_its_own_key():
     """No server secret: a random key per process (a form works only where it was rendered)."""
     assert login_as_csrf_key(SecretsSettings()) != login_as_csrf_key(SecretsSettings())
+
+
+async def test_the_pages_go_with_the_grant(aiohttp_client, fake_redis, signing_key):
+    """grants.enabled without authorization_code: no /api/authorize-as on the admin listener."""
+    enabled = "client_credentials password token_exchange refresh_token"
+    admin = await pages_client(aiohttp_client, fake_redis, signing_key, grants={"enabled": enabled})
+    query = await arrange(admin)
+
+    resp = await admin.get(f"/api/authorize-as?{query}")
+
+    assert resp.status == 404
