@@ -14,8 +14,6 @@ from typing import Any
 
 import structlog
 from aiohttp import web
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .admin import OperatorSessions, build_admin
 from .api.admin import make_admin_middleware, setup_admin_routes
@@ -25,14 +23,15 @@ from .api.middlewares import make_middleware
 from .api.routes import setup_routes
 from .crypto.hashing import SecretHasher
 from .crypto.jwt import JwtCodec, SigningKey, SigningKeyError, generate_pem, load_key, load_key_dir
+from .crypto.sealing import idp_sealer
+from .crypto.server_key import Purpose, ServerKey, load_server_key
 from .loginas.csrf import CsrfTokens
 from .metrics import METRICS, Metrics
 from .oauth.clients import ClientDirectory
 from .oauth.grants import build_grant_table
 from .oauth.services import Services
-from .settings import KeySettings, SecretsSettings, Settings, TokenSettings
+from .settings import KeySettings, Settings, TokenSettings
 from .store.redis import RedisBackend, connect
-from .validation import decode_server_key
 
 log = structlog.get_logger("tokenhouse.app")
 # The Redis backend behind the app's Protocols: for the lifecycle, and for tests that arrange data.
@@ -72,26 +71,23 @@ def build_codec(
     )
 
 
-def login_as_csrf_key(secrets_settings: SecretsSettings) -> bytes:
-    """The key of the login-as pages' CSRF tokens: derived from the server secret with HKDF
-    (RFC 5869, purpose ``login-as-csrf``), so every process and pod accepts the others' forms.
-    Without a server secret, a random key of this process (warned: a form then works only on
-    the process that rendered it)."""
-    text = secrets_settings.server_key
-    if secrets_settings.server_key_file:
-        text = Path(secrets_settings.server_key_file).read_text("ascii")
-    secret = decode_server_key(text) if text else None
-    if secret is None:
+def login_as_csrf_key(server_key: ServerKey | None) -> bytes:
+    """The key of the login-as pages' CSRF tokens: derived from the server secret (HKDF,
+    purpose ``login-as-csrf``), so every process and pod accepts the others' forms. Without a
+    server secret, a random key of this process (warned: a form then works only on the
+    process that rendered it)."""
+    if server_key is None:
         log.warning(
             "login_as.csrf_key",
             reason="secrets.server_key is not set: login-as forms work only on this process",
         )
         return secrets.token_bytes(32)
-    info = b"tokenhouse/login-as-csrf/v1"
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
+    return server_key.derive(Purpose.LOGIN_AS_CSRF)
 
 
-def login_as_console(settings: Settings, backend: RedisBackend, hasher: SecretHasher) -> Console:
+def login_as_console(
+    settings: Settings, backend: RedisBackend, hasher: SecretHasher, server_key: ServerKey | None
+) -> Console:
     """What the login-as pages on the admin listener work with."""
     sign_in = OperatorSessions(
         backend.operators, backend.operator_sessions, backend.throttle, settings.throttle, hasher
@@ -101,7 +97,7 @@ def login_as_console(settings: Settings, backend: RedisBackend, hasher: SecretHa
         clients=backend.clients,
         users=backend.users,
         codes=backend.login_codes,
-        csrf=CsrfTokens(login_as_csrf_key(settings.secrets)),
+        csrf=CsrfTokens(login_as_csrf_key(server_key)),
         proxy_hops=settings.server.proxy_hops,
     )
 
@@ -116,12 +112,14 @@ def create_app(
 
     ``redis`` injects a client (fakeredis in unit tests)."""
     client = redis if redis is not None else connect(settings.redis)
+    server_key = load_server_key(settings.secrets)
     metrics = Metrics()
     backend = RedisBackend(
         client,
         settings.redis.prefix,
         deadline=settings.server.request_timeout,
         observer=metrics,
+        sealer=idp_sealer(server_key),
     )
     hasher = SecretHasher(settings.hashing)
     metrics.bind_hasher(hasher)
@@ -129,6 +127,7 @@ def create_app(
         settings=settings,
         sessions=backend.sessions,
         users=backend.users,
+        idps=backend.idps,
         revocations=backend.revocations,
         throttle=backend.throttle,
         hasher=hasher,
@@ -163,7 +162,7 @@ def create_app(
     admin[BACKEND] = backend
     admin[STATE] = state  # draining closes the admin listener's connections too
     admin[METRICS] = metrics
-    admin[LOGIN_AS] = login_as_console(settings, backend, hasher)
+    admin[LOGIN_AS] = login_as_console(settings, backend, hasher, server_key)
     # The pages make codes for the authorization_code grant: without it they are not served.
     setup_admin_routes(
         admin, *([LOGIN_AS_ROUTES] if "authorization_code" in services.grants else [])

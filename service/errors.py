@@ -97,5 +97,10 @@ class StoreUnavailable(Exception):
     """Redis did not answer in time, refused, or is out of memory."""
 
 
+class SecretsUnavailable(Exception):
+    """A secret cannot be sealed or opened: no server key is configured, or another one sealed
+    it. The message names the setting, never a secret."""
+
+
 class Overloaded(Exception):
     """Too many argon2 verifications are waiting; the request is shed."""

@@ -28,6 +28,7 @@ from .api.appkeys import STATE
 from .api.protocol import JsonErrorAppRunner
 from .app import ADMIN_APP, create_app
 from .crypto.jwt import generate_pem
+from .crypto.server_key import with_local_server_key
 from .embedded import EmbeddedRedis
 from .log import configure_logging
 from .settings import Settings, replace
@@ -127,6 +128,12 @@ def _exit_cleanly(signum: int, _: Any) -> None:
 
 def run(settings: Settings) -> None:
     configure_logging(settings.log)
+    from .backend import server_key
+
+    # For `make run` a server key is generated beside the embedded store; a configured one that
+    # cannot be used refuses start-up here (ConfigError), before anything is started.
+    settings = with_local_server_key(settings)
+    server_key(settings)
     # Until the event loop takes SIGTERM over, a stop request ends start-up cleanly.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     embedded: EmbeddedRedis | None = None

@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from .conftest import TEST_SERVER_KEY
 from .redis_proc import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +28,7 @@ CONFIG_DIR = ROOT / "config"
 
 def base_env(**extra: str) -> dict[str, str]:
     """The parent's environment without TOKENHOUSE_* (nor PROMETHEUS_* switches), in the test
-    environment, with a free admin port of its own, plus ``extra``."""
+    environment, with a free admin port of its own and the tests' server key, plus ``extra``."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -37,6 +38,7 @@ def base_env(**extra: str) -> dict[str, str]:
         {
             "TOKENHOUSE_ENV": "test",
             "TOKENHOUSE_ADMIN__PORT": str(free_port()),
+            "TOKENHOUSE_SECRETS__SERVER_KEY": TEST_SERVER_KEY,
             **extra,
         }
     )

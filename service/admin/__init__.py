@@ -13,6 +13,7 @@ from ..crypto.hashing import SecretHasher
 from ..store.protocols import (
     AdminTokenStore,
     ClientStore,
+    IdpStore,
     OperatorStore,
     SessionStore,
     UserStore,
@@ -20,11 +21,13 @@ from ..store.protocols import (
 from .admin_tokens import AdminTokens, NewAdminToken
 from .apps import Apps, NewApp
 from .errors import AdminError, Conflict, ConflictKind, Invalid, NotFound
+from .identities import Identities
+from .idps import IdpRecord, Idps
 from .keys import GeneratedKey, generate_signing_key
 from .operator_sessions import OperatorSessions, SignIn
 from .operators import Operators
 from .sessions import Sessions
-from .users import Ended, Users
+from .users import Ended, Users, UserUpdate
 
 
 class AdminStores(Protocol):
@@ -43,6 +46,9 @@ class AdminStores(Protocol):
     def admin_tokens(self) -> AdminTokenStore: ...
 
     @property
+    def idps(self) -> IdpStore: ...
+
+    @property
     def operators(self) -> OperatorStore: ...
 
 
@@ -51,17 +57,21 @@ class Admin:
     apps: Apps
     users: Users
     sessions: Sessions
+    identities: Identities
+    idps: Idps
     admin_tokens: AdminTokens
     operators: Operators
 
 
 def build_admin(stores: AdminStores, hasher: SecretHasher, *, production: bool = False) -> Admin:
     """Every operation on ``stores``; ``production`` tightens URL rules (https only)."""
-    user_ops = Users(stores.users, stores.sessions, hasher)
+    user_ops = Users(stores.users, stores.sessions, hasher, stores.idps)
     return Admin(
         apps=Apps(stores.clients, stores.sessions, hasher, production=production),
         users=user_ops,
         sessions=Sessions(stores.sessions, user_ops),
+        identities=Identities(user_ops),
+        idps=Idps(stores.idps, stores.users, production=production),
         admin_tokens=AdminTokens(stores.admin_tokens),
         operators=Operators(stores.operators, hasher),
     )
@@ -77,6 +87,9 @@ __all__ = [
     "ConflictKind",
     "Ended",
     "GeneratedKey",
+    "Identities",
+    "IdpRecord",
+    "Idps",
     "Invalid",
     "NewAdminToken",
     "NewApp",
@@ -85,6 +98,7 @@ __all__ = [
     "Operators",
     "Sessions",
     "SignIn",
+    "UserUpdate",
     "Users",
     "build_admin",
     "generate_signing_key",

@@ -92,7 +92,7 @@ async def apps_delete(args: argparse.Namespace, settings: Settings) -> None:
 async def users_create(args: argparse.Namespace, settings: Settings) -> None:
     password = read_secret(args, "password")
     async with open_admin(settings) as admin:
-        user = await admin.users.create(args.email, password)
+        user = await admin.users.create(args.email, password, email_verified=args.email_verified)
     out(
         args,
         {"id": user.user_id, "email": user.email},
@@ -136,7 +136,7 @@ async def users_disable(args: argparse.Namespace, settings: Settings) -> None:
 
 async def users_delete(args: argparse.Namespace, settings: Settings) -> None:
     async with open_admin(settings) as admin:
-        done = await admin.users.delete(args.email)
+        done = await admin.users.delete_by_email(args.email)
     user, ended = done.user, done.sessions_ended
     out(
         args,

@@ -26,10 +26,11 @@ from .commands import (
     users_list,
     users_set_password,
 )
+from .idps import add_idps_commands
 from .operators import add_commands as add_operator_commands
 
 DESCRIPTION = (
-    "The operator CLI: `tokenhouse serve | apps | users | sessions | admin-tokens | keys | "
+    "The operator CLI: `tokenhouse serve | apps | users | sessions | idps | admin-tokens | keys | "
     "operators`."
 )
 
@@ -91,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
         if name == "set-password":
             p.add_argument("--logout", action="store_true", help="also end the user's sessions")
+        else:
+            p.add_argument(
+                "--email-verified", action="store_true", help="the e-mail is known to be the user's"
+            )
     add(users, "list", users_list, "list users")
     p = add(users, "disable", users_disable, "disable a user and end their sessions")
     p.add_argument("--email", required=True)
@@ -109,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--client", metavar="CLIENT_ID")
         if name == "revoke":
             p.add_argument("session_id", nargs="?", help="u-<user id>.<id> or c-<client id>.<id>")
+
+    add_idps_commands(sub, add)
 
     tokens = sub.add_parser("admin-tokens", help="tokens of the admin API").add_subparsers(
         dest="sub", required=True

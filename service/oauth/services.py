@@ -14,6 +14,7 @@ from ..crypto.hashing import SecretHasher
 from ..crypto.jwt import JwtCodec
 from ..settings import Settings, TokenSettings
 from ..store.protocols import (
+    IdpStore,
     LoginCodeStore,
     LoginThrottle,
     OperatorStore,
@@ -44,6 +45,7 @@ class Services:
     settings: Settings
     sessions: SessionStore
     users: UserStore
+    idps: IdpStore  # identity providers, for social login
     revocations: RevocationStore
     throttle: LoginThrottle
     hasher: SecretHasher

@@ -9,9 +9,16 @@ touches a single Cluster slot.
                                              ``deleted`` (a tombstone: the id is never given
                                              out again)
     <p>email:<lower-case email>       string user id
-    <p>user:{u-<uid>}                 hash   email, pw (argon2id hash), disabled, gen (advances
-                                             when all the user's sessions end), created; a
-                                             user's session lives only while this key exists
+    <p>identity:<idp id>:<sub>        string user id (the user linked to that account at that
+                                             identity provider)
+    <p>user:{u-<uid>}                 hash   email, ev (1: e-mail verified), pw (argon2id hash;
+                                             empty: no password), disabled, gen (advances when
+                                             all the user's sessions end), created,
+                                             idp:<idp id> = sub per linked identity; a user's
+                                             session lives only while this key exists
+    <p>idp:<idp id>                   hash   an identity provider: kind, issuer, client_ids
+                                             (JSON), client_id, secret (AES-GCM sealed under
+                                             the server key), graph_url, created
     <p>s:{<owner>}:<sid>              hash   one session: cid, scope, cur/prev (SHA-256 of the
                                              refresh tokens, 128 bits); TTL = idle TTL
     <p>g:{<owner>}:<sid>              string the current token's secret wrapped under the
@@ -58,6 +65,18 @@ class Keys:
 
     def email(self, email: str) -> str:
         return f"{self.prefix}email:{email.strip().lower()}"
+
+    def identity(self, idp_id: str, sub: str) -> str:
+        return f"{self.prefix}identity:{idp_id}:{sub}"
+
+    def identity_pattern(self, idp_id: str) -> str:
+        return f"{self.prefix}identity:{idp_id}:*"
+
+    def idp(self, idp_id: str) -> str:
+        return f"{self.prefix}idp:{idp_id}"
+
+    def idp_pattern(self) -> str:
+        return f"{self.prefix}idp:*"
 
     def user(self, user_id: str) -> str:
         return f"{self.prefix}user:{Owner.user(user_id).hash_tag}"

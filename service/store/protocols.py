@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..models import Client, Operator, User
+from ..idp.config import IdpConfig
+from ..models import Client, Identity, User
 from ..owners import Owner, SessionRef
+from .loginas_protocols import LoginCodeStore, OperatorSessionStore, OperatorStore
 from .records import (
     AdminTokenRecord,
     AttemptResult,
-    CodeRecord,
-    CodeResult,
+    Change,
+    Creation,
+    IdpRecord,
     InspectedRefresh,
     LiveSession,
     LoginCounter,
@@ -69,14 +72,46 @@ class ClientStore(Protocol):
 
 
 class UserStore(Protocol):
-    """Marketplace users, found by id or by (case-insensitive) email."""
+    """Marketplace users, found by id, by (case-insensitive) e-mail or by an identity-provider
+    account; no two users share an e-mail or an identity."""
 
-    async def find_id(self, email: str) -> str | None: ...
+    async def find_id(self, email: str) -> str | None:
+        """The id the e-mail's key names (the password grant checks the record it reads)."""
+        ...
 
     async def get(self, user_id: str) -> User | None: ...
 
-    async def create(self, user: User) -> bool:
-        """Store a new user; False when the email is taken."""
+    async def find_by_email(self, email: str) -> User | None:
+        """The user whose record holds this e-mail."""
+        ...
+
+    async def find_by_identity(self, idp_id: str, sub: str) -> User | None:
+        """The user linked to this account at this identity provider."""
+        ...
+
+    async def create(self, user: User) -> Creation:
+        """Store a new user with its e-mail and every identity in one step, or nothing."""
+        ...
+
+    async def set_email(self, user: User, email: str, verified: bool) -> Change:
+        """Move the user (as read: ``user``) to another e-mail with its verified flag; the old
+        one is freed in the same step."""
+        ...
+
+    async def set_email_verified(self, user_id: str, verified: bool) -> bool:
+        """False when there is no such user."""
+        ...
+
+    async def link(self, user: User, identity: Identity) -> Change:
+        """Link the user (as read) to an identity, replacing any other of that provider."""
+        ...
+
+    async def unlink(self, user: User, identity: Identity) -> Change:
+        """Unlink an identity the user (as read) has; its sessions stay."""
+        ...
+
+    async def unlink_all(self, idp_id: str) -> int:
+        """Unlink every user's identity at this provider; how many were unlinked."""
         ...
 
     async def set_password(self, user_id: str, password_hash: str) -> bool:
@@ -93,11 +128,34 @@ class UserStore(Protocol):
         ...
 
     async def delete(self, user: User) -> int:
-        """Delete the user and end every session of theirs in one step, then free the email;
-        how many sessions ended."""
+        """Delete the user and end every session of theirs in one step, then free the e-mail
+        and identities; how many sessions ended."""
         ...
 
     async def list(self) -> list[User]: ...
+
+
+class IdpStore(Protocol):
+    """Identity providers by id. A Facebook app secret is stored sealed under the server key;
+    only ``config`` opens it."""
+
+    async def create(self, idp: IdpConfig) -> bool:
+        """Store a new provider; False when the id is taken. Raises SecretsUnavailable for a
+        Facebook provider when there is no server key to seal its secret with."""
+        ...
+
+    async def get(self, idp_id: str) -> IdpRecord | None: ...
+
+    async def list(self) -> list[IdpRecord]: ...
+
+    async def config(self, idp_id: str) -> IdpConfig | None:
+        """The provider as its tokens are verified with (the app secret opened). Raises
+        SecretsUnavailable when a sealed secret cannot be opened (no or another server key)."""
+        ...
+
+    async def delete(self, idp_id: str) -> bool:
+        """Remove the provider (its users' links are the caller's business); False when none."""
+        ...
 
 
 class SessionStore(Protocol):
@@ -189,60 +247,6 @@ class LoginThrottle(Protocol):
         ...
 
 
-class OperatorStore(Protocol):
-    """Operators (the people who log in as a user), found by id or by lower-case e-mail."""
-
-    async def create(self, operator: Operator) -> bool:
-        """Store a new operator with its e-mail in one step; False when the e-mail is taken."""
-        ...
-
-    async def get(self, operator_id: str) -> Operator | None: ...
-
-    async def find(self, email: str) -> Operator | None:
-        """The operator with this (lower-case) e-mail."""
-        ...
-
-    async def set_disabled(self, operator_id: str, disabled: bool) -> bool:
-        """Disabling also ends every session of the operator; False when there is none."""
-        ...
-
-    async def delete(self, operator: Operator) -> bool:
-        """Delete the operator (every session of theirs ends) and free the e-mail; False when
-        there was none."""
-        ...
-
-    async def list(self) -> list[Operator]: ...
-
-
-class OperatorSessionStore(Protocol):
-    """Operators' browser sessions, each kept under a digest of its id for ``ttl_ms``."""
-
-    async def start(self, digest: str, operator_id: str, ttl_ms: int) -> bool:
-        """Start a session if the operator exists and is not disabled (one step); False when
-        refused (nothing stored)."""
-        ...
-
-    async def operator(self, digest: str) -> Operator | None:
-        """The session's operator while the session lives and the operator may act (present,
-        not disabled, not disabled since the session started)."""
-        ...
-
-    async def end(self, digest: str) -> None: ...
-
-
-class LoginCodeStore(Protocol):
-    """Login-as authorization codes by digest: saved once, consumed once, each one step."""
-
-    async def save(self, digest: str, record: CodeRecord, ttl_ms: int) -> bool:
-        """Store a new code's record for ``ttl_ms``; False when the digest exists already."""
-        ...
-
-    async def consume(self, digest: str, *, jti: str, sid: str) -> CodeResult:
-        """Spend the code. The first use gets its record and notes ``jti`` and ``sid`` (the
-        access token and session it is to issue), which a later use is told."""
-        ...
-
-
 class AdminTokenStore(Protocol):
     """The admin API's bearer tokens, by id; the store keeps only their digests."""
 
@@ -277,6 +281,7 @@ __all__ = [
     "AdminTokenStore",
     "ClientStore",
     "Health",
+    "IdpStore",
     "LoginCodeStore",
     "LoginThrottle",
     "OperatorSessionStore",

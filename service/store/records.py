@@ -7,7 +7,7 @@ instead of decoding a script's reply.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 from ..owners import SessionRef
 
@@ -99,6 +99,42 @@ class UserChange:
 
     password_hash: str | None = None
     disabled: bool | None = None
+
+
+# users and their identities ------------------------------------------------------------------
+class Creation(Enum):
+    """How creating a user ended (nothing is stored unless CREATED); truthy only when created."""
+
+    CREATED = "created"
+    EMAIL_TAKEN = "email_taken"  # another user has the e-mail
+    IDENTITY_TAKEN = "identity_taken"  # one of the identities is linked to another user
+    ID_TAKEN = "id_taken"  # a user with this id exists
+
+    def __bool__(self) -> bool:
+        return self is Creation.CREATED
+
+
+class Change(Enum):
+    """How a change of a user's e-mail or identity link ended (nothing changed unless DONE)."""
+
+    DONE = "done"
+    TAKEN = "taken"  # the e-mail or identity belongs to another user
+    NO_USER = "no_user"  # the user is gone
+    CHANGED_MEANWHILE = "changed_meanwhile"  # another change came first: read again, retry
+
+
+# identity providers --------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class IdpRecord:
+    """An identity provider as listed: everything but a Facebook app secret, which stays sealed."""
+
+    id: str
+    kind: str  # "oidc" or "facebook"
+    created: int  # seconds since the epoch
+    issuer: str = ""  # oidc
+    client_ids: tuple[str, ...] = ()  # oidc
+    client_id: str = ""  # facebook: the app id
+    graph_url: str = ""  # facebook
 
 
 # admin tokens ------------------------------------------------------------------------------
@@ -197,12 +233,15 @@ __all__ = [
     "WIDER_SCOPE",
     "AtLimit",
     "AttemptResult",
+    "Change",
+    "Creation",
     "CodeRecord",
     "CodeResult",
     "Counted",
     "CounterKind",
     "FreshCode",
     "GraceReplay",
+    "IdpRecord",
     "InspectedRefresh",
     "LiveSession",
     "LoginCounter",

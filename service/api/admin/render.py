@@ -7,7 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ...models import Client
+from ...admin import IdpRecord
+from ...models import Client, User
 from ..responses import NO_STORE, json_response
 
 
@@ -25,6 +26,28 @@ def app_json(client: Client) -> dict[str, Any]:
         "redirect_uris": list(client.redirect_uris),
         "created": timestamp(client.created),
     }
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.user_id,
+        "email": user.email,
+        "email_verified": user.email_verified,
+        "disabled": user.disabled,
+        "identities": [{"idp_id": i.idp_id, "sub": i.sub} for i in user.identities],
+        "created": timestamp(user.created),
+    }
+
+
+def idp_json(record: IdpRecord) -> dict[str, Any]:
+    """A provider as listed: a Facebook app secret is never shown."""
+    body: dict[str, Any] = {"id": record.id, "kind": record.kind}
+    if record.kind == "oidc":
+        body.update(issuer=record.issuer, client_ids=list(record.client_ids))
+    else:
+        body.update(client_id=record.client_id, graph_url=record.graph_url)
+    body["created"] = timestamp(record.created)
+    return body
 
 
 def answer(body: Any, status: int = 200, location: str | None = None) -> web.Response:

@@ -13,15 +13,30 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
-from . import apps, docs, operators
+from . import apps, docs, idps, operators, users
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Route = tuple[str, str, Handler]  # method, path, handler
 RouteTable = Sequence[Route]
 
+USERS: RouteTable = (
+    ("POST", "/admin/v1/users", users.create_user),
+    ("GET", "/admin/v1/users", users.find_user_by_email),
+    ("GET", "/admin/v1/users/{id}", users.get_user),
+    ("PATCH", "/admin/v1/users/{id}", users.update_user),
+    ("DELETE", "/admin/v1/users/{id}", users.delete_user),
+    ("PUT", "/admin/v1/users/{id}/identities/{idp_id}", users.link_identity),
+    ("DELETE", "/admin/v1/users/{id}/identities/{idp_id}", users.unlink_identity),
+)
 APPS: RouteTable = (
     ("GET", "/admin/v1/apps", apps.list_apps),
     ("GET", "/admin/v1/apps/{client_id}", apps.get_app),
+)
+IDPS: RouteTable = (
+    ("POST", "/admin/v1/idps", idps.create_idp),
+    ("GET", "/admin/v1/idps", idps.list_idps),
+    ("GET", "/admin/v1/idps/{id}", idps.get_idp),
+    ("DELETE", "/admin/v1/idps/{id}", idps.delete_idp),
 )
 OPERATORS: RouteTable = (
     ("POST", operators.BASE, operators.create_operator),
@@ -32,7 +47,7 @@ OPERATORS: RouteTable = (
 )
 OPERATIONS: RouteTable = (("GET", "/admin/openapi.yaml", docs.admin_openapi),)
 
-TABLES: tuple[RouteTable, ...] = (APPS, OPERATORS, OPERATIONS)
+TABLES: tuple[RouteTable, ...] = (USERS, APPS, IDPS, OPERATORS, OPERATIONS)
 
 
 def setup_admin_routes(app: web.Application, *extra: RouteTable) -> None:

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...crypto.sealing import Sealer
 from ...errors import StoreUnavailable
 from ..keys import Keys
 from ..protocols import StoreObserver
-from .accounts import RedisUsers
 from .admin_tokens import RedisAdminTokens
 from .clients import RedisClients
 from .connection import close
+from .idps import RedisIdps
 from .login_codes import RedisLoginCodes
 from .operators import RedisOperators, RedisOperatorSessions
 from .revocations import RedisRevocations
 from .runner import Runner, text
 from .sessions import RedisSessions
 from .throttle import RedisLoginThrottle
+from .users import RedisUsers
 
 
 class RedisBackend:
@@ -33,6 +35,7 @@ class RedisBackend:
         *,
         deadline: float = 2.0,
         observer: StoreObserver | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self.redis = redis
         self.keys = Keys(prefix)
@@ -46,6 +49,7 @@ class RedisBackend:
         self.operators = RedisOperators(self.runner, self.keys)
         self.operator_sessions = RedisOperatorSessions(self.runner, self.keys)
         self.admin_tokens = RedisAdminTokens(self.runner, self.keys)
+        self.idps = RedisIdps(self.runner, self.keys, sealer)
 
     async def ping(self) -> bool:
         return bool(await self.runner.run("ping", self.redis.ping))

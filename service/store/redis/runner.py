@@ -46,6 +46,7 @@ SCRIPTS = (
     "swap_value",
     "delete_client",
     "update_client",
+    "user_directory",
     "save_login_code",
     "consume_login_code",
     "create_operator",

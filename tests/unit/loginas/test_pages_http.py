@@ -13,6 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from service.app import BACKEND, create_app, login_as_csrf_key
+from service.crypto.server_key import Purpose, load_server_key
 from service.loginas import pkce
 from service.models import Client, ClientKind, User
 from service.settings import SecretsSettings
@@ -103,17 +104,19 @@ def test_the_csrf_key_is_derived_from_the_server_secret(tmp_path):
     key_file = tmp_path / "server.key"
     key_file.write_text(text + "\n")
 
-    inline = login_as_csrf_key(SecretsSettings(server_key=text))
-    from_file = login_as_csrf_key(SecretsSettings(server_key_file=str(key_file)))
-    other = login_as_csrf_key(SecretsSettings(server_key=base64.b64encode(b"o" * 32).decode()))
+    inline = login_as_csrf_key(load_server_key(SecretsSettings(server_key=text)))
+    from_file = login_as_csrf_key(load_server_key(SecretsSettings(server_key_file=str(key_file))))
+    other_secret = base64.b64encode(b"o" * 32).decode()
+    other = login_as_csrf_key(load_server_key(SecretsSettings(server_key=other_secret)))
+    sealing = load_server_key(SecretsSettings(server_key=text)).derive(Purpose.IDP_SECRETS)
 
     assert inline == from_file and len(inline) == 32
-    assert inline not in (raw, other)
+    assert inline not in (raw, other, sealing)
 
 
 def test_without_a_server_secret_each_process_has_its_own_key():
     """No server secret: a random key per process (a form works only where it was rendered)."""
-    assert login_as_csrf_key(SecretsSettings()) != login_as_csrf_key(SecretsSettings())
+    assert login_as_csrf_key(None) != login_as_csrf_key(None)
 
 
 async def test_the_pages_go_with_the_grant(aiohttp_client, fake_redis, signing_key):
