@@ -12,11 +12,13 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from .api.appkeys import HEALTH, SERVICES, SETTINGS, STATE
+from .api.appkeys import HEALTH, IDP_VERIFIER, SERVICES, SETTINGS, STATE
 from .api.middlewares import make_middleware
 from .api.routes import setup_routes
 from .crypto.hashing import SecretHasher
 from .crypto.jwt import JwtCodec, SigningKey, SigningKeyError, generate_pem, load_key, load_key_dir
+from .idp.fetch import new_session
+from .idp.verifier import IdpVerifier
 from .metrics import METRICS, Metrics
 from .oauth.clients import ClientDirectory
 from .oauth.grants import build_grant_table
@@ -109,5 +111,14 @@ def create_app(
         await backend.close()
         hasher.close()
 
+    async def identity_providers(app: web.Application) -> AsyncIterator[None]:
+        """One outbound client session per process for social login (https only in production)."""
+        async with new_session() as session:
+            app[IDP_VERIFIER] = IdpVerifier(
+                session, production=settings.production, clock=services.clock
+            )
+            yield
+
     app.cleanup_ctx.append(lifecycle)
+    app.cleanup_ctx.append(identity_providers)
     return app

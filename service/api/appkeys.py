@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..idp.verifier import IdpVerifier
 from ..oauth.services import Services
 from ..settings import Settings
 from ..store.protocols import Health
@@ -14,3 +15,5 @@ SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", Services)
 HEALTH = web.AppKey("health", Health)
 STATE = web.AppKey("state", dict[str, Any])
+# Set while the app runs (its outbound client session lives in cleanup_ctx).
+IDP_VERIFIER = web.AppKey("idp_verifier", IdpVerifier)
