@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from ..e2e.api_client import Api
+from ..idp_proc import IdpProcess
 from ..redis_proc import RedisProcess, free_port
 from ..service_proc import CONFIG_DIR, ServiceProcess, base_env, run_cli
 from .gateway import Gateway
@@ -160,6 +161,14 @@ def short_stack(
     """tokenhouse whose access tokens expire after three seconds."""
     workdir = tmp_path_factory.mktemp("sdk-serve-short")
     yield from _start_stack(sdk_redis, workdir, "sdkshort:", SHORT_ACCESS_TTL)
+
+
+@pytest.fixture(scope="session")
+def idp_process(node: str) -> Iterator[IdpProcess]:
+    """The local identity provider as a process: discovery, keys and ID tokens for loginWithIdp."""
+    idp = IdpProcess().start()
+    yield idp
+    idp.stop()
 
 
 @pytest.fixture
