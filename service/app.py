@@ -1,6 +1,8 @@
 """create_app: the composition root of the HTTP service (settings -> store, crypto, services).
 
-With ``backend.py`` it is the only module outside ``store/`` that names the Redis backend.
+It builds both listeners' apps on one set of stores: the public one (the OAuth endpoints) and
+the admin one (the admin API and /metrics, ``app[ADMIN_APP]``). With ``backend.py`` it is the
+only module outside ``store/`` that names the Redis backend.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from .api.appkeys import HEALTH, IDP_VERIFIER, SERVICES, SETTINGS, STATE
+from .admin import build_admin
+from .api.admin import make_admin_middleware, setup_admin_routes
+from .api.appkeys import ADMIN, HEALTH, IDP_VERIFIER, SERVICES, SETTINGS, STATE
 from .api.middlewares import make_middleware
 from .api.routes import setup_routes
 from .crypto.hashing import SecretHasher
 from .crypto.jwt import JwtCodec, SigningKey, SigningKeyError, generate_pem, load_key, load_key_dir
+from .crypto.sealing import idp_sealer
+from .crypto.server_key import load_server_key
 from .idp.fetch import new_session
 from .idp.verifier import IdpVerifier
 from .metrics import METRICS, Metrics
@@ -29,6 +35,9 @@ from .store.redis import RedisBackend, connect
 log = structlog.get_logger("tokenhouse.app")
 # The Redis backend behind the app's Protocols: for the lifecycle, and for tests that arrange data.
 BACKEND = web.AppKey("backend", RedisBackend)
+# The admin listener's app, kept on the public one: both share the stores, metrics and state.
+ADMIN_APP = web.AppKey("admin_app", web.Application)
+HANDLER_ARGS = {"max_line_size": 8190, "max_field_size": 8190}
 
 
 def load_signing_keys(keys: KeySettings) -> tuple[list[SigningKey], str]:
@@ -67,7 +76,9 @@ def create_app(
     redis: Any = None,
     signing: tuple[list[SigningKey], str] | None = None,
 ) -> web.Application:
-    """The aiohttp application. ``redis`` injects a client (fakeredis in unit tests)."""
+    """The public listener's aiohttp application, the admin listener's at ``app[ADMIN_APP]``.
+
+    ``redis`` injects a client (fakeredis in unit tests)."""
     client = redis if redis is not None else connect(settings.redis)
     metrics = Metrics()
     backend = RedisBackend(
@@ -75,6 +86,7 @@ def create_app(
         settings.redis.prefix,
         deadline=settings.server.request_timeout,
         observer=metrics,
+        sealer=idp_sealer(load_server_key(settings.secrets)),
     )
     hasher = SecretHasher(settings.hashing)
     metrics.bind_hasher(hasher)
@@ -82,6 +94,7 @@ def create_app(
         settings=settings,
         sessions=backend.sessions,
         users=backend.users,
+        idps=backend.idps,
         revocations=backend.revocations,
         throttle=backend.throttle,
         hasher=hasher,
@@ -90,26 +103,33 @@ def create_app(
         grants=build_grant_table(),
     )
     services.outcomes.subscribe(metrics.session_event)
+    state: dict[str, Any] = {}
     app = web.Application(
         middlewares=[make_middleware(metrics.observe)],
         client_max_size=settings.server.body_limit,
-        handler_args={"max_line_size": 8190, "max_field_size": 8190},
+        handler_args=HANDLER_ARGS,
     )
     app[SETTINGS] = settings
     app[SERVICES] = services
     app[HEALTH] = backend
     app[BACKEND] = backend
-    app[STATE] = {}
-    setup_routes(app)
+    app[STATE] = state
     app[METRICS] = metrics
-    app.router.add_get("/metrics", metrics.handler)
+    setup_routes(app)
 
-    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        for warning in await backend.server_warnings():
-            log.warning("redis.config", warning=warning)
-        yield
-        await backend.close()
-        hasher.close()
+    admin = web.Application(
+        middlewares=[make_admin_middleware()],
+        client_max_size=settings.server.body_limit,
+        handler_args=HANDLER_ARGS,
+    )
+    admin[SETTINGS] = settings
+    admin[ADMIN] = build_admin(backend, hasher, production=settings.production)
+    admin[BACKEND] = backend
+    admin[STATE] = state  # draining closes the admin listener's connections too
+    admin[METRICS] = metrics
+    setup_admin_routes(admin)
+    admin.router.add_get("/metrics", metrics.handler)
+    app[ADMIN_APP] = admin
 
     async def identity_providers(app: web.Application) -> AsyncIterator[None]:
         """One outbound client session per process for social login (https only in production)."""
@@ -119,6 +139,29 @@ def create_app(
             )
             yield
 
+    lifecycle = SharedLifecycle(backend, hasher)
     app.cleanup_ctx.append(lifecycle)
     app.cleanup_ctx.append(identity_providers)
+    admin.cleanup_ctx.append(lifecycle)
     return app
+
+
+class SharedLifecycle:
+    """The stores and the argon2 pool both listeners use: checked when the first app starts,
+    closed when the last one stops."""
+
+    def __init__(self, backend: RedisBackend, hasher: SecretHasher) -> None:
+        self.backend = backend
+        self.hasher = hasher
+        self.running = 0
+
+    async def __call__(self, _: web.Application) -> AsyncIterator[None]:
+        if self.running == 0:
+            for warning in await self.backend.server_warnings():
+                log.warning("redis.config", warning=warning)
+        self.running += 1
+        yield
+        self.running -= 1
+        if self.running == 0:
+            await self.backend.close()
+            self.hasher.close()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..crypto.hashing import SecretHasher
 from ..crypto.jwt import JwtCodec
 from ..settings import Settings, TokenSettings
-from ..store.protocols import LoginThrottle, RevocationStore, SessionStore, UserStore
+from ..store.protocols import IdpStore, LoginThrottle, RevocationStore, SessionStore, UserStore
 from ..store.records import SessionLimits
 from .clients import ClientDirectory
 from .outcomes import Outcomes
@@ -37,6 +37,7 @@ class Services:
     settings: Settings
     sessions: SessionStore
     users: UserStore
+    idps: IdpStore  # identity providers, for social login
     revocations: RevocationStore
     throttle: LoginThrottle
     hasher: SecretHasher

@@ -4,13 +4,21 @@ Sessions, the session index, revoked access tokens and (for a user) the user rec
 owner share the owner's hash tag (``{u-<user id>}`` or ``{c-<client id>}``) so every script
 touches a single Cluster slot.
 
-    <p>client:<client_id>             hash   kind, name, secret (argon2id hash), created; after
-                                             apps delete only ``deleted`` (a tombstone: the
-                                             id is never given out again)
+    <p>client:<client_id>             hash   kind, name, secret (argon2id hash), redirect_uris
+                                             (a JSON list), created; after apps delete only
+                                             ``deleted`` (a tombstone: the id is never given
+                                             out again)
     <p>email:<lower-case email>       string user id
-    <p>user:{u-<uid>}                 hash   email, pw (argon2id hash), disabled, gen (advances
-                                             when all the user's sessions end), created; a
-                                             user's session lives only while this key exists
+    <p>identity:<idp id>:<sub>        string user id (the user linked to that account at that
+                                             identity provider)
+    <p>user:{u-<uid>}                 hash   email, ev (1: e-mail verified), pw (argon2id hash;
+                                             empty: no password), disabled, gen (advances when
+                                             all the user's sessions end), created,
+                                             idp:<idp id> = sub per linked identity; a user's
+                                             session lives only while this key exists
+    <p>idp:<idp id>                   hash   an identity provider: kind, issuer, client_ids
+                                             (JSON), client_id, secret (AES-GCM sealed under
+                                             the server key), graph_url, created
     <p>s:{<owner>}:<sid>              hash   one session: cid, scope, cur/prev (SHA-256 of the
                                              refresh tokens, 128 bits); TTL = idle TTL
     <p>g:{<owner>}:<sid>              string the current token's secret wrapped under the
@@ -22,6 +30,8 @@ touches a single Cluster slot.
     <p>fail:src:<address>             string login attempts from a source (an IPv4 address or
                                              an IPv6 /64); TTL = window
     <p>code:<digest>                  hash   a login-as authorization code; TTL = its lifetime
+    <p>admin-token:<id>               hash   an admin API token: name, digest (SHA-256 of the
+                                             token, hex), created; revoking deletes it
 """
 
 from __future__ import annotations
@@ -44,6 +54,18 @@ class Keys:
 
     def email(self, email: str) -> str:
         return f"{self.prefix}email:{email.strip().lower()}"
+
+    def identity(self, idp_id: str, sub: str) -> str:
+        return f"{self.prefix}identity:{idp_id}:{sub}"
+
+    def identity_pattern(self, idp_id: str) -> str:
+        return f"{self.prefix}identity:{idp_id}:*"
+
+    def idp(self, idp_id: str) -> str:
+        return f"{self.prefix}idp:{idp_id}"
+
+    def idp_pattern(self) -> str:
+        return f"{self.prefix}idp:*"
 
     def user(self, user_id: str) -> str:
         return f"{self.prefix}user:{Owner.user(user_id).hash_tag}"
@@ -84,3 +106,9 @@ class Keys:
 
     def login_code(self, digest: str) -> str:
         return f"{self.prefix}code:{digest}"
+
+    def admin_token(self, token_id: str) -> str:
+        return f"{self.prefix}admin-token:{token_id}"
+
+    def admin_token_pattern(self) -> str:
+        return f"{self.prefix}admin-token:*"

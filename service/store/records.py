@@ -7,7 +7,7 @@ instead of decoding a script's reply.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 from ..owners import SessionRef
 
@@ -101,6 +101,53 @@ class UserChange:
     disabled: bool | None = None
 
 
+# users and their identities ------------------------------------------------------------------
+class Creation(Enum):
+    """How creating a user ended (nothing is stored unless CREATED); truthy only when created."""
+
+    CREATED = "created"
+    EMAIL_TAKEN = "email_taken"  # another user has the e-mail
+    IDENTITY_TAKEN = "identity_taken"  # one of the identities is linked to another user
+    ID_TAKEN = "id_taken"  # a user with this id exists
+
+    def __bool__(self) -> bool:
+        return self is Creation.CREATED
+
+
+class Change(Enum):
+    """How a change of a user's e-mail or identity link ended (nothing changed unless DONE)."""
+
+    DONE = "done"
+    TAKEN = "taken"  # the e-mail or identity belongs to another user
+    NO_USER = "no_user"  # the user is gone
+    CHANGED_MEANWHILE = "changed_meanwhile"  # another change came first: read again, retry
+
+
+# identity providers --------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class IdpRecord:
+    """An identity provider as listed: everything but a Facebook app secret, which stays sealed."""
+
+    id: str
+    kind: str  # "oidc" or "facebook"
+    created: int  # seconds since the epoch
+    issuer: str = ""  # oidc
+    client_ids: tuple[str, ...] = ()  # oidc
+    client_id: str = ""  # facebook: the app id
+    graph_url: str = ""  # facebook
+
+
+# admin tokens ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AdminTokenRecord:
+    """An admin token as stored: never the token, only its SHA-256."""
+
+    token_id: str
+    name: str
+    digest: str  # SHA-256 of the whole token, hex
+    created: int  # seconds since the epoch
+
+
 # throttle ----------------------------------------------------------------------------------
 class CounterKind(StrEnum):
     ACCOUNT = "account"
@@ -143,13 +190,17 @@ AttemptResult = Counted | AtLimit
 
 __all__ = [
     "REJECTED",
+    "AdminTokenRecord",
     "REUSED",
     "WIDER_SCOPE",
     "AtLimit",
     "AttemptResult",
+    "Change",
+    "Creation",
     "Counted",
     "CounterKind",
     "GraceReplay",
+    "IdpRecord",
     "InspectedRefresh",
     "LiveSession",
     "LoginCounter",

@@ -53,10 +53,13 @@ def test_modules_were_found():
     assert "service.oauth.grants.base" in service_imports("service.oauth.grants.password")
 
 
-@pytest.mark.parametrize("module", ["service.errors", "service.models", "service.settings"])
+@pytest.mark.parametrize(
+    "module", ["service.errors", "service.models", "service.settings", "service.validation"]
+)
 def test_core_modules_import_only_each_other(module):
-    """errors, models and settings depend on no other service module."""
-    allowed = {"service.errors", "service.models", "service.settings", "service"}
+    """errors, models, settings and its validation depend on no other service module."""
+    allowed = {"service.errors", "service.models", "service.settings", "service.validation"}
+    allowed.add("service")
 
     assert service_imports(module) <= allowed
 
@@ -82,7 +85,14 @@ def test_only_crypto_jwt_imports_jose():
 
 # The layers, lowest first: a module may import only from its own layer or lower ones.
 LAYERS = (
-    ("service.errors", "service.models", "service.settings", "service.owners", "service.context"),
+    (
+        "service.errors",
+        "service.models",
+        "service.settings",
+        "service.validation",
+        "service.owners",
+        "service.context",
+    ),
     ("service.crypto", "service.store", "service.idp", "service.log", "service.embedded"),
     ("service.oauth", "service.admin", "service.loginas"),
     ("service.api", "service.metrics"),
