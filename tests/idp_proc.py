@@ -86,6 +86,11 @@ class IdpProcess:
         answer = self.control("mint", {"key": key, "header": header or {}, "claims": claims})
         return str(answer["token"])
 
+    def forge(self, kind: str, **claims: Any) -> str:
+        """A hostile token naming the IdP's RS256 kid: ``none`` (unsigned), ``hs256`` (keyed
+        with the public key) or ``impostor`` (signed by a key the IdP never published)."""
+        return str(self.control("forge", {"kind": kind, "claims": claims})["token"])
+
     def facebook_token(self, user_id: str, email: str | None, **extra: Any) -> str:
         """A user access token the Graph stand-in knows."""
         body = {"user_id": user_id, "email": email, **extra}
