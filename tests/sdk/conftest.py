@@ -101,6 +101,19 @@ class Stack:
         listed: list[Any] = self.cli("sessions", "list", *which)
         return listed
 
+    def admin_token(self) -> str:
+        """A new admin token, as a marketplace backend is given one."""
+        return str(self.cli("admin-tokens", "create", "--name", "sdk backend")["token"])
+
+    def add_oidc_idp(self, idp: IdpProcess) -> str:
+        """The local IdP as an OIDC provider of a new id (added with the CLI); the id."""
+        idp_id = f"local-{secrets.token_hex(3)}"
+        self.cli(
+            "idps", "add", "--id", idp_id, "--kind", "oidc", "--issuer", idp.issuer,
+            "--client-id", idp.client_id,
+        )  # fmt: skip
+        return idp_id
+
     def events(self, name: str) -> list[dict[str, Any]]:
         """The service's log events of one name."""
         return [e for e in self.server.events() if e.get("event") == name]
