@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -16,17 +14,12 @@ from service.idp.config import FacebookIdp, OidcIdp
 from service.idp.facebook import FacebookVerifier
 from service.idp.fetch import new_session
 from service.idp.oidc import OidcVerifier
-from service.models import Client, Identity, User
-from service.owners import Owner
-from service.store.redis import RedisBackend
 
-from ...factories import make_client, store_of
-from ...flows import AUTH_WITH_IDP, idp_form
 from ...idp_server import LocalIdp
+from ...social import SECOND_CLIENT, Social
 
 # A behaviour bound for "about 2 s" (the fetch budget), generous for a loaded 2-core box.
 UNAVAILABLE_BOUND = 3.5
-SECOND_CLIENT = "second-client"
 
 
 class Ticker:
@@ -96,69 +89,7 @@ def assert_no_token_text(token: str, error: BaseException, logs: list[dict[str, 
         assert not any(p in text for p in parts), text
 
 
-# ---- POST /v1/auth/auth_with_idp on the real app (real Redis) with this IdP configured ----
-
-MARKETPLACE_SECRET = "marketplace-secret"
-OIDC_ID = "local"
-FACEBOOK_ID = "facebook"
-
-
-@dataclass
-class Social:
-    """The app (real Redis) with the local IdP configured as ``local`` (OIDC) and ``facebook``,
-    a marketplace app with a secret, and one call: the SDK's loginWithIdp form."""
-
-    client: TestClient
-    store: RedisBackend
-    idp: LocalIdp
-    app: Client
-
-    async def login(
-        self,
-        token: str,
-        *,
-        idp_id: str = OIDC_ID,
-        idp_client_id: str | None = None,
-    ) -> tuple[int, Any, Any]:
-        """(status, JSON body, response) of POST /v1/auth/auth_with_idp."""
-        if idp_client_id is None:
-            idp_client_id = self.idp.fb_app_id if idp_id == FACEBOOK_ID else self.idp.client_id
-        form = idp_form(self.app.client_id, MARKETPLACE_SECRET, idp_id, idp_client_id, token)
-        async with self.client.post(AUTH_WITH_IDP, data=form) as resp:
-            assert resp.content_type == "application/json"
-            return resp.status, await resp.json(), resp
-
-    async def user(
-        self,
-        *,
-        email: str | None = None,
-        email_verified: bool = True,
-        identities: tuple[Identity, ...] = (),
-        disabled: bool = False,
-    ) -> User:
-        """A user stored as the admin API stores one."""
-        user = User(
-            str(uuid.uuid4()),
-            email or f"{uuid.uuid4().hex[:8]}@example.com",
-            "",
-            disabled=disabled,
-            email_verified=email_verified,
-            identities=tuple(sorted(identities)),
-        )
-        assert await self.store.users.create(user)
-        return user
-
-    async def sessions(self, user: User) -> list[Any]:
-        return await self.store.sessions.list(Owner.user(user.user_id))
-
-
 @pytest.fixture
 async def social(client: TestClient, idp: LocalIdp) -> Social:
-    """The app with the local IdP configured (OIDC with two client ids, and Facebook)."""
-    store = store_of(client)
-    assert await store.idps.create(OidcIdp(OIDC_ID, idp.issuer, (idp.client_id, SECOND_CLIENT)))
-    assert await store.idps.create(
-        FacebookIdp(FACEBOOK_ID, idp.fb_app_id, idp.fb_app_secret, graph_url=idp.graph_url)
-    )
-    app = await make_client(store, secret=MARKETPLACE_SECRET)
-    return Social(client, store, idp, app)
+    """The real app on real Redis with the local IdP configured (OIDC and Facebook)."""
+    return await Social.configure(client, idp)

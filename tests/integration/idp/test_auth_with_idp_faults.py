@@ -13,13 +13,8 @@ from service.models import Identity
 
 from ...factories import make_client, store_of
 from ...flows import AUTH_WITH_IDP, UNAVAILABLE, idp_form
-from .conftest import FACEBOOK_ID, OIDC_ID, UNAVAILABLE_BOUND
-
-INVALID_TOKEN = {
-    "error": "invalid_grant",
-    "error_description": "The identity provider token is invalid.",
-}
-NO_USER = {"error": "invalid_grant", "error_description": "No user has this identity."}
+from ...social import FACEBOOK_ID, INVALID_TOKEN, NO_USER, OIDC_ID
+from .conftest import UNAVAILABLE_BOUND
 
 
 def assert_unavailable(status, body, resp) -> None:

@@ -12,68 +12,10 @@ from service.idp.keys import REFETCH_INTERVAL
 from service.models import Identity
 
 from ...flows import UNKNOWN_IDP
-from ...idp_tokens import hs256_with_public_key, impostor, unsigned
-from .conftest import OIDC_ID, SECOND_CLIENT
-
-INVALID_TOKEN = {
-    "error": "invalid_grant",
-    "error_description": "The identity provider token is invalid.",
-}
-SUB = "user-1"
+from ...social import HOSTILE, INVALID_TOKEN, OIDC_ID, SECOND_CLIENT, SUB, hostile
 
 
-def hostile(idp, case: str) -> tuple[str, str]:
-    """(token, idp_client_id) of one failed check; the user ``user-1`` is linked, so only the
-    token decides."""
-    now = int(time.time())
-    claims = idp.claims(sub=SUB)
-    tokens = {
-        "wrong iss": (idp.mint(iss="https://accounts.evil.example"), idp.client_id),
-        "issuer with a trailing slash": (idp.mint(iss=idp.issuer + "/"), idp.client_id),
-        "aud without idp_client_id": (idp.mint(aud=SECOND_CLIENT), idp.client_id),
-        "aud list without idp_client_id": (idp.mint(aud=["a", "b"]), idp.client_id),
-        "idp_client_id not configured": (idp.mint(aud="not-configured"), "not-configured"),
-        "expired beyond 60 s": (idp.mint(iat=now - 600, exp=now - 90), idp.client_id),
-        "iat in the future": (idp.mint(iat=now + 600, exp=now + 900), idp.client_id),
-        "no exp": (idp.mint(exp=None), idp.client_id),
-        "unknown kid": (idp.mint(header={"kid": "no-such-kid"}), idp.client_id),
-        "alg none": (unsigned(idp.rs.kid, claims), idp.client_id),
-        "HS256 keyed with the public key": (hs256_with_public_key(idp.rs, claims), idp.client_id),
-        "HS256 keyed with the public JWK": (
-            hs256_with_public_key(idp.rs, claims, form="jwk"),
-            idp.client_id,
-        ),
-        "another key with the IdP's kid": (impostor(idp.rs.kid, claims), idp.client_id),
-        "no sub": (idp.mint(sub=None), idp.client_id),
-        "an access token (typ at+jwt)": (idp.mint(header={"typ": "at+jwt"}), idp.client_id),
-        "a jku header": (idp.mint(header={"jku": "https://evil.example/jwks"}), idp.client_id),
-        "not a JWT": ("not-a-jwt", idp.client_id),
-    }
-    return tokens[case]
-
-
-CASES = [
-    "wrong iss",
-    "issuer with a trailing slash",
-    "aud without idp_client_id",
-    "aud list without idp_client_id",
-    "idp_client_id not configured",
-    "expired beyond 60 s",
-    "iat in the future",
-    "no exp",
-    "unknown kid",
-    "alg none",
-    "HS256 keyed with the public key",
-    "HS256 keyed with the public JWK",
-    "another key with the IdP's kid",
-    "no sub",
-    "an access token (typ at+jwt)",
-    "a jku header",
-    "not a JWT",
-]
-
-
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", HOSTILE)
 async def test_a_token_failing_a_check_is_401_invalid_grant(social, case):
     """Wrong iss or aud, an idp_client_id not configured, expired, future iat, unknown kid,
     alg none, HS256 with the public key, another key under the IdP's kid, no sub: 401."""

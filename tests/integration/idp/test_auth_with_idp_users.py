@@ -19,9 +19,8 @@ from service.owners import Owner
 from service.store.records import Change
 
 from ...flows import INVALID_GRANT, REVOKE, TOKEN, bearer, jwt_parts, refresh_form
-from .conftest import OIDC_ID, SECOND_CLIENT, Social
+from ...social import NO_USER, OIDC_ID, SECOND_CLIENT, Social
 
-NO_USER = {"error": "invalid_grant", "error_description": "No user has this identity."}
 TOKEN_KEYS = {"access_token", "token_type", "expires_in", "scope", "refresh_token"}
 
 
