@@ -17,7 +17,7 @@ from aiohttp import web
 
 from .admin import OperatorSessions, build_admin
 from .api.admin import make_admin_middleware, setup_admin_routes
-from .api.appkeys import ADMIN, HEALTH, SERVICES, SETTINGS, STATE
+from .api.appkeys import ADMIN, HEALTH, IDP_VERIFIER, SERVICES, SETTINGS, STATE
 from .api.loginas import LOGIN_AS, LOGIN_AS_ROUTES, Console
 from .api.middlewares import make_middleware
 from .api.routes import setup_routes
@@ -25,6 +25,8 @@ from .crypto.hashing import SecretHasher
 from .crypto.jwt import JwtCodec, SigningKey, SigningKeyError, generate_pem, load_key, load_key_dir
 from .crypto.sealing import idp_sealer
 from .crypto.server_key import Purpose, ServerKey, load_server_key
+from .idp.fetch import new_session
+from .idp.verifier import IdpVerifier
 from .loginas.csrf import CsrfTokens
 from .metrics import METRICS, Metrics
 from .oauth.clients import ClientDirectory
@@ -170,8 +172,17 @@ def create_app(
     admin.router.add_get("/metrics", metrics.handler)
     app[ADMIN_APP] = admin
 
+    async def identity_providers(app: web.Application) -> AsyncIterator[None]:
+        """One outbound client session per process for social login (https only in production)."""
+        async with new_session() as session:
+            app[IDP_VERIFIER] = IdpVerifier(
+                session, production=settings.production, clock=services.clock
+            )
+            yield
+
     lifecycle = SharedLifecycle(backend, hasher)
     app.cleanup_ctx.append(lifecycle)
+    app.cleanup_ctx.append(identity_providers)
     admin.cleanup_ctx.append(lifecycle)
     return app
 

@@ -9,10 +9,11 @@ import orjson
 from aiohttp import web
 
 from ..errors import ErrorCode, OAuthError, StoreUnavailable
+from ..oauth.idp_login import login_with_idp
 from ..oauth.introspection import introspect
 from ..oauth.revocation import revoke
 from ..oauth.token_endpoint import issue_token
-from .appkeys import HEALTH, SERVICES, SETTINGS, STATE
+from .appkeys import HEALTH, IDP_VERIFIER, SERVICES, SETTINGS, STATE
 from .parsing import parse_request
 from .responses import json_response
 
@@ -39,6 +40,14 @@ async def introspect_view(request: web.Request) -> web.Response:
     return json_response(await introspect(req, services))
 
 
+async def auth_with_idp(request: web.Request) -> web.Response:
+    """Social login (the SDK's loginWithIdp): parsed as strictly as the token endpoint."""
+    services = request.app[SERVICES]
+    req = await parse_request(request, services.settings.server.proxy_hops)
+    response = await login_with_idp(req, services, request.app[IDP_VERIFIER])
+    return json_response(response.as_dict())
+
+
 async def jwks(request: web.Request) -> web.Response:
     return web.Response(
         body=request.app[SERVICES].jwt.jwks_json(),
@@ -60,6 +69,8 @@ async def metadata(request: web.Request) -> web.Response:
         "token_endpoint": f"{issuer}/v1/auth/token",
         "revocation_endpoint": f"{issuer}/v1/auth/revoke",
         "introspection_endpoint": f"{issuer}/v1/auth/introspect",
+        # Not an RFC 8414 name (§2 allows more): the Sharetribe SDK's loginWithIdp.
+        "auth_with_idp_endpoint": f"{issuer}/v1/auth/auth_with_idp",
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
         "grant_types_supported": grant_types,
         # Codes come from operators on the admin listener, which is never public: it is not
@@ -70,6 +81,7 @@ async def metadata(request: web.Request) -> web.Response:
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_methods_supported": confidential,
+        "auth_with_idp_endpoint_auth_methods_supported": confidential,  # a marketplace's secret
         "token_endpoint_auth_signing_alg_values_supported": [settings.keys.algorithm],
     }
     if login_as:

@@ -106,6 +106,11 @@ class UserStore(Protocol):
         """Link the user (as read) to an identity, replacing any other of that provider."""
         ...
 
+    async def link_by_email(self, user: User, identity: Identity) -> Change:
+        """Link the user (as read) to an identity of a provider they have no account at, only
+        while their e-mail is still the one read and verified (social login links this way)."""
+        ...
+
     async def unlink(self, user: User, identity: Identity) -> Change:
         """Unlink an identity the user (as read) has; its sessions stay."""
         ...
