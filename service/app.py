@@ -7,6 +7,7 @@ only module outside ``store/`` that names the Redis backend.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,15 +15,19 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from .admin import build_admin
+from .admin import OperatorSessions, build_admin
 from .api.admin import make_admin_middleware, setup_admin_routes
-from .api.appkeys import ADMIN, HEALTH, SERVICES, SETTINGS, STATE
+from .api.appkeys import ADMIN, HEALTH, IDP_VERIFIER, SERVICES, SETTINGS, STATE
+from .api.loginas import LOGIN_AS, LOGIN_AS_ROUTES, Console
 from .api.middlewares import make_middleware
 from .api.routes import setup_routes
 from .crypto.hashing import SecretHasher
 from .crypto.jwt import JwtCodec, SigningKey, SigningKeyError, generate_pem, load_key, load_key_dir
 from .crypto.sealing import idp_sealer
-from .crypto.server_key import load_server_key
+from .crypto.server_key import Purpose, ServerKey, load_server_key
+from .idp.fetch import new_session
+from .idp.verifier import IdpVerifier
+from .loginas.csrf import CsrfTokens
 from .metrics import METRICS, Metrics
 from .oauth.clients import ClientDirectory
 from .oauth.grants import build_grant_table
@@ -68,6 +73,37 @@ def build_codec(
     )
 
 
+def login_as_csrf_key(server_key: ServerKey | None) -> bytes:
+    """The key of the login-as pages' CSRF tokens: derived from the server secret (HKDF,
+    purpose ``login-as-csrf``), so every process and pod accepts the others' forms. Without a
+    server secret, a random key of this process (warned: a form then works only on the
+    process that rendered it)."""
+    if server_key is None:
+        log.warning(
+            "login_as.csrf_key",
+            reason="secrets.server_key is not set: login-as forms work only on this process",
+        )
+        return secrets.token_bytes(32)
+    return server_key.derive(Purpose.LOGIN_AS_CSRF)
+
+
+def login_as_console(
+    settings: Settings, backend: RedisBackend, hasher: SecretHasher, server_key: ServerKey | None
+) -> Console:
+    """What the login-as pages on the admin listener work with."""
+    sign_in = OperatorSessions(
+        backend.operators, backend.operator_sessions, backend.throttle, settings.throttle, hasher
+    )
+    return Console(
+        operators=sign_in,
+        clients=backend.clients,
+        users=backend.users,
+        codes=backend.login_codes,
+        csrf=CsrfTokens(login_as_csrf_key(server_key)),
+        proxy_hops=settings.server.proxy_hops,
+    )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -78,13 +114,14 @@ def create_app(
 
     ``redis`` injects a client (fakeredis in unit tests)."""
     client = redis if redis is not None else connect(settings.redis)
+    server_key = load_server_key(settings.secrets)
     metrics = Metrics()
     backend = RedisBackend(
         client,
         settings.redis.prefix,
         deadline=settings.server.request_timeout,
         observer=metrics,
-        sealer=idp_sealer(load_server_key(settings.secrets)),
+        sealer=idp_sealer(server_key),
     )
     hasher = SecretHasher(settings.hashing)
     metrics.bind_hasher(hasher)
@@ -98,7 +135,9 @@ def create_app(
         hasher=hasher,
         jwt=build_codec(settings.tokens, settings.keys, signing),
         clients=ClientDirectory(backend.clients, hasher, settings.cache),
-        grants=build_grant_table(),
+        grants=build_grant_table(settings.grants.enabled.split()),
+        login_codes=backend.login_codes,
+        operators=backend.operators,
     )
     services.outcomes.subscribe(metrics.session_event)
     state: dict[str, Any] = {}
@@ -125,12 +164,25 @@ def create_app(
     admin[BACKEND] = backend
     admin[STATE] = state  # draining closes the admin listener's connections too
     admin[METRICS] = metrics
-    setup_admin_routes(admin)
+    admin[LOGIN_AS] = login_as_console(settings, backend, hasher, server_key)
+    # The pages make codes for the authorization_code grant: without it they are not served.
+    setup_admin_routes(
+        admin, *([LOGIN_AS_ROUTES] if "authorization_code" in services.grants else [])
+    )
     admin.router.add_get("/metrics", metrics.handler)
     app[ADMIN_APP] = admin
 
+    async def identity_providers(app: web.Application) -> AsyncIterator[None]:
+        """One outbound client session per process for social login (https only in production)."""
+        async with new_session() as session:
+            app[IDP_VERIFIER] = IdpVerifier(
+                session, production=settings.production, clock=services.clock
+            )
+            yield
+
     lifecycle = SharedLifecycle(backend, hasher)
     app.cleanup_ctx.append(lifecycle)
+    app.cleanup_ctx.append(identity_providers)
     admin.cleanup_ctx.append(lifecycle)
     return app
 

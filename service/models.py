@@ -54,6 +54,17 @@ class User:
 
 
 @dataclass(frozen=True)
+class Operator:
+    """A person who may log in as a user: an account of its own, apart from marketplace users."""
+
+    operator_id: str
+    email: str
+    password_hash: str  # argon2id
+    disabled: bool = False
+    created: int = 0  # seconds since the epoch
+
+
+@dataclass(frozen=True)
 class ClientCredentials:
     """What the request presented to identify its client (body or HTTP Basic)."""
 

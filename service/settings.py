@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .validation import validate
+from .validation import GRANT_TYPES, validate
 
 ENV_PREFIX = "TOKENHOUSE_"
 ENV_ONLY = frozenset({"secrets"})  # sections that config/ files may not set
@@ -105,6 +105,11 @@ class CacheSettings:
 
 
 @dataclass(frozen=True)
+class GrantSettings:
+    enabled: str = GRANT_TYPES  # the grant types the token endpoint serves, space-separated
+
+
+@dataclass(frozen=True)
 class LogSettings:
     level: str = "info"
     format: str = "json"
@@ -135,6 +140,7 @@ class Settings:
     hashing: HashingSettings = field(default_factory=HashingSettings)
     throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    grants: GrantSettings = field(default_factory=GrantSettings)
     log: LogSettings = field(default_factory=LogSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     secrets: SecretsSettings = field(default_factory=SecretsSettings)
@@ -255,4 +261,4 @@ def replace(settings: Settings, **sections: Mapping[str, Any]) -> Settings:
     return dataclasses.replace(settings, **changes)
 
 
-__all__ = ["ConfigError", "Settings", "load_settings", "replace", "validate"]
+__all__ = ["GRANT_TYPES", "ConfigError", "Settings", "load_settings", "replace", "validate"]

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 MAX_REFRESH_GRACE = 300  # seconds; beyond it reuse detection is all but off
 MAX_LEEWAY = 10  # seconds of clock skew on our own tokens: pods share NTP time
 MIN_SERVER_KEY = 32  # bytes of the server secret (base64 in the setting)
+# The grant types the token endpoint knows (oauth/grants ALL_GRANTS; a unit test keeps both equal).
+GRANT_TYPES = "client_credentials password token_exchange refresh_token authorization_code"
 
 
 def validate(s: Settings) -> list[str]:
@@ -88,6 +90,8 @@ def validate(s: Settings) -> list[str]:
         p.append("log.level must be debug, info, warning or error")
     if not s.redis.prefix or any(c in s.redis.prefix for c in "{} "):
         p.append("redis.prefix must be non-empty without braces or spaces")
+    if unknown := sorted(set(s.grants.enabled.split()) - set(GRANT_TYPES.split())):
+        p.append(f"grants.enabled: unknown grant types {unknown}; known: {GRANT_TYPES}")
     if s.production and s.demo.enabled:
         p.append("demo.enabled must be false in production")
     return p

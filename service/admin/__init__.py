@@ -10,13 +10,22 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..crypto.hashing import SecretHasher
-from ..store.protocols import AdminTokenStore, ClientStore, IdpStore, SessionStore, UserStore
+from ..store.protocols import (
+    AdminTokenStore,
+    ClientStore,
+    IdpStore,
+    OperatorStore,
+    SessionStore,
+    UserStore,
+)
 from .admin_tokens import AdminTokens, NewAdminToken
 from .apps import Apps, NewApp
 from .errors import AdminError, Conflict, ConflictKind, Invalid, NotFound
 from .identities import Identities
 from .idps import IdpRecord, Idps
 from .keys import GeneratedKey, generate_signing_key
+from .operator_sessions import OperatorSessions, SignIn
+from .operators import Operators
 from .sessions import Sessions
 from .users import Ended, Users, UserUpdate
 
@@ -39,6 +48,9 @@ class AdminStores(Protocol):
     @property
     def idps(self) -> IdpStore: ...
 
+    @property
+    def operators(self) -> OperatorStore: ...
+
 
 @dataclass(frozen=True)
 class Admin:
@@ -48,6 +60,7 @@ class Admin:
     identities: Identities
     idps: Idps
     admin_tokens: AdminTokens
+    operators: Operators
 
 
 def build_admin(stores: AdminStores, hasher: SecretHasher, *, production: bool = False) -> Admin:
@@ -60,6 +73,7 @@ def build_admin(stores: AdminStores, hasher: SecretHasher, *, production: bool =
         identities=Identities(user_ops),
         idps=Idps(stores.idps, stores.users, production=production),
         admin_tokens=AdminTokens(stores.admin_tokens),
+        operators=Operators(stores.operators, hasher),
     )
 
 
@@ -80,7 +94,10 @@ __all__ = [
     "NewAdminToken",
     "NewApp",
     "NotFound",
+    "OperatorSessions",
+    "Operators",
     "Sessions",
+    "SignIn",
     "UserUpdate",
     "Users",
     "build_admin",

@@ -27,9 +27,11 @@ from .commands import (
     users_set_password,
 )
 from .idps import add_idps_commands
+from .operators import add_commands as add_operator_commands
 
 DESCRIPTION = (
-    "The operator CLI: `tokenhouse serve | apps | users | sessions | idps | admin-tokens | keys`."
+    "The operator CLI: `tokenhouse serve | apps | users | sessions | idps | admin-tokens | keys | "
+    "operators`."
 )
 
 
@@ -122,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True, help="whose token it is, e.g. marketplace-backend")
     add(tokens, "list", admin_tokens_list, "list admin tokens (never the tokens themselves)")
     add(tokens, "revoke", admin_tokens_revoke, "revoke an admin token").add_argument("id")
+
+    add_operator_commands(sub, add)
 
     keys = sub.add_parser("keys", help="signing keys").add_subparsers(dest="sub", required=True)
     p = add(keys, "generate", keys_generate, "write a new PEM private key")

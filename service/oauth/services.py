@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 from ..crypto.hashing import SecretHasher
 from ..crypto.jwt import JwtCodec
 from ..settings import Settings, TokenSettings
-from ..store.protocols import IdpStore, LoginThrottle, RevocationStore, SessionStore, UserStore
+from ..store.protocols import (
+    IdpStore,
+    LoginCodeStore,
+    LoginThrottle,
+    OperatorStore,
+    RevocationStore,
+    SessionStore,
+    UserStore,
+)
 from ..store.records import SessionLimits
 from .clients import ClientDirectory
 from .outcomes import Outcomes
@@ -44,6 +52,8 @@ class Services:
     jwt: JwtCodec
     clients: ClientDirectory
     grants: Mapping[str, Grant]
+    login_codes: LoginCodeStore
+    operators: OperatorStore
     outcomes: Outcomes = field(default_factory=Outcomes)
     clock: Callable[[], float] = field(default=time.time)
     limits: SessionLimits = field(init=False)  # from settings.tokens, computed once

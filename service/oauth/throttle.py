@@ -1,76 +1,29 @@
-"""Login throttling: every attempt is counted, per account as per source, before argon2 runs.
+"""Login throttling of the password grant: the shared policy of ``service/throttling.py``.
 
-Each attempt is counted atomically by the store (one counter at a time: the account's and the
-source's live in different Cluster slots) before the password is checked, so parallel attempts,
-on any number of workers and pods, cannot pass the limit. A success clears the account's
-counter and gives the source back that one attempt. Counters exist for any username, known or
-not, so the answers do not tell which accounts exist.
+An attempt over the limit answers 429 ``too_many_requests`` with ``Retry-After``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-from dataclasses import dataclass
-
 from ..errors import ErrorCode, OAuthError
-from ..store.records import AtLimit, LoginCounter
+from ..throttling import Attempt, Throttled, attempt_succeeded, count_attempt, source_bucket
 from .services import Services
-
-
-def source_bucket(source: str) -> str:
-    """What one source is: an IPv4 address, or the /64 of an IPv6 address (a single host
-    usually holds a whole /64, so counting single addresses would be no limit at all)."""
-    try:
-        address = ipaddress.ip_address(source)
-    except ValueError:
-        return source
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """A counted login attempt: the account's counter, and the source's when known."""
-
-    account: LoginCounter
-    source: LoginCounter | None
 
 
 async def count_login(services: Services, username: str, source: str) -> Attempt:
     """Count the attempt for the account and the source; 429 (nothing counted) when either is
     at its limit."""
-    store, limits = services.throttle, services.settings.throttle
-    attempt = Attempt(
-        LoginCounter.account(username),
-        LoginCounter.source(source_bucket(source)) if source else None,
-    )
-    counters = [(attempt.account, limits.account_failures)]
-    if attempt.source is not None:
-        counters.append((attempt.source, limits.source_failures))
-    results = await asyncio.gather(
-        *(store.count(counter, limit=limit, window=limits.window) for counter, limit in counters)
-    )
-    waits = [r.retry_after for r in results if isinstance(r, AtLimit)]
-    if waits:  # refused by one counter: the other gives its attempt back
-        counted = [
-            c for (c, _), r in zip(counters, results, strict=True) if not isinstance(r, AtLimit)
-        ]
-        await asyncio.gather(*(store.forgive(counter) for counter in counted))
+    counted = await count_attempt(services.throttle, services.settings.throttle, username, source)
+    if isinstance(counted, Throttled):
         raise OAuthError(
-            ErrorCode.TOO_MANY_REQUESTS, detail="login attempts", retry_after=max(1, *waits)
+            ErrorCode.TOO_MANY_REQUESTS, detail="login attempts", retry_after=counted.retry_after
         )
-    return attempt
+    return counted
 
 
 async def login_succeeded(services: Services, attempt: Attempt) -> None:
-    """A success forgives the account's earlier failures and gives the source its attempt back
-    (clearing a whole source's counter would let one valid account reset it)."""
-    store = services.throttle
-    steps = [store.forgive(attempt.account, everything=True)]
-    if attempt.source is not None:
-        steps.append(store.forgive(attempt.source))
-    await asyncio.gather(*steps)
+    """A success forgives the account's failures and gives the source its attempt back."""
+    await attempt_succeeded(services.throttle, attempt)
+
+
+__all__ = ["Attempt", "count_login", "login_succeeded", "source_bucket"]

@@ -33,6 +33,15 @@ touches a single Cluster slot.
     <p>code:<digest>                  hash   a login-as authorization code; TTL = its lifetime
     <p>admin-token:<id>               hash   an admin API token: name, digest (SHA-256 of the
                                              token, hex), created; revoking deletes it
+    <p>operator:{operators}:<id>      hash   an operator: email, pw (argon2id hash), disabled,
+                                             gen (advances when the operator is disabled),
+                                             created
+    <p>operator-email:{operators}:<email>  string the operator id
+    <p>operator-session:{operators}:<digest>  hash  an operator's browser session: op, gen;
+                                             TTL = its lifetime
+
+Every operator key carries the hash tag ``{operators}``: an operator and its e-mail are created
+in one step, and a session starts only for an operator who may act, in one step.
 """
 
 from __future__ import annotations
@@ -41,6 +50,8 @@ import hashlib
 from dataclasses import dataclass
 
 from ..owners import Owner
+
+OPERATORS_TAG = "{operators}"  # the hash tag of every operator key (one Cluster slot)
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,18 @@ class Keys:
 
     def login_code(self, digest: str) -> str:
         return f"{self.prefix}code:{digest}"
+
+    def operator(self, operator_id: str) -> str:
+        return f"{self.prefix}operator:{OPERATORS_TAG}:{operator_id}"
+
+    def operator_pattern(self) -> str:
+        return f"{self.prefix}operator:{OPERATORS_TAG}:*"
+
+    def operator_email(self, email: str) -> str:
+        return f"{self.prefix}operator-email:{OPERATORS_TAG}:{email.strip().lower()}"
+
+    def operator_session(self, digest: str) -> str:
+        return f"{self.prefix}operator-session:{OPERATORS_TAG}:{digest}"
 
     def admin_token(self, token_id: str) -> str:
         return f"{self.prefix}admin-token:{token_id}"

@@ -12,6 +12,7 @@ from typing import Protocol
 from ..idp.config import IdpConfig
 from ..models import Client, Identity, User
 from ..owners import Owner, SessionRef
+from .loginas_protocols import LoginCodeStore, OperatorSessionStore, OperatorStore
 from .records import (
     AdminTokenRecord,
     AttemptResult,
@@ -103,6 +104,11 @@ class UserStore(Protocol):
 
     async def link(self, user: User, identity: Identity) -> Change:
         """Link the user (as read) to an identity, replacing any other of that provider."""
+        ...
+
+    async def link_by_email(self, user: User, identity: Identity) -> Change:
+        """Link the user (as read) to an identity of a provider they have no account at, only
+        while their e-mail is still the one read and verified (social login links this way)."""
         ...
 
     async def unlink(self, user: User, identity: Identity) -> Change:
@@ -281,7 +287,10 @@ __all__ = [
     "ClientStore",
     "Health",
     "IdpStore",
+    "LoginCodeStore",
     "LoginThrottle",
+    "OperatorSessionStore",
+    "OperatorStore",
     "RevocationStore",
     "SessionStore",
     "StoreObserver",

@@ -189,17 +189,58 @@ class AtLimit:
 AttemptResult = Counted | AtLimit
 
 
+# login-as codes ----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    """What a login-as code is bound to (RFC 6749 §4.1.3; RFC 7636 §4.6), and who confirmed it."""
+
+    client_id: str
+    redirect_uri: str
+    user_id: str
+    code_challenge: str
+    operator_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FreshCode:
+    """The code's first use: its record is handed out, and the code is spent."""
+
+    record: CodeRecord
+
+
+@dataclass(frozen=True, slots=True)
+class UsedCode:
+    """The code was used before: what its first use was to issue (RFC 6749 §4.1.2 revokes it)."""
+
+    first_jti: str
+    first_session: SessionRef | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownCode:
+    """Never issued, or expired."""
+
+
+CodeResult = FreshCode | UsedCode | UnknownCode
+
+UNKNOWN_CODE = UnknownCode()
+
+
 __all__ = [
     "REJECTED",
     "AdminTokenRecord",
     "REUSED",
+    "UNKNOWN_CODE",
     "WIDER_SCOPE",
     "AtLimit",
     "AttemptResult",
     "Change",
     "Creation",
+    "CodeRecord",
+    "CodeResult",
     "Counted",
     "CounterKind",
+    "FreshCode",
     "GraceReplay",
     "IdpRecord",
     "InspectedRefresh",
@@ -211,6 +252,8 @@ __all__ = [
     "Rotated",
     "SessionInfo",
     "SessionLimits",
+    "UnknownCode",
+    "UsedCode",
     "UserChange",
     "WiderScope",
 ]

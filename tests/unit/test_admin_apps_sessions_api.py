@@ -55,8 +55,9 @@ async def new_user(admin: TestClient, token: str, email: str) -> dict[str, Any]:
 
 
 def test_every_route_is_documented_under_its_handlers_name(fake_redis, signing_key):
-    """The admin app's routes are exactly the document's paths and methods, and each handler
-    is named after the operation's operationId."""
+    """The admin app's routes under /admin/ (and /metrics) are exactly the document's paths and
+    methods, each handler named after the operation's operationId (the log-in-as pages, with
+    their own sign-in, are outside the document)."""
     app = create_app(make_settings(), redis=fake_redis, signing=signing_key)
     document = yaml.safe_load(DOCUMENT.read_text(encoding="utf-8"))
     documented = {
@@ -69,6 +70,7 @@ def test_every_route_is_documented_under_its_handlers_name(fake_redis, signing_k
         (r.resource.canonical, r.method): r.handler.__name__
         for r in app[ADMIN_APP].router.routes()
         if r.method != "HEAD"
+        and (r.resource.canonical.startswith("/admin/") or r.resource.canonical == "/metrics")
     }
 
     assert routes == {**documented, ("/metrics", "GET"): "handler"}

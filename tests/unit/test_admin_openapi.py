@@ -35,10 +35,18 @@ PINNED = {
     "/admin/v1/apps/{client_id}/secret": {"post"},
     "/admin/v1/idps": {"post", "get"},
     "/admin/v1/idps/{id}": {"get", "delete"},
+    # log in as a user: the operators (issue 12)
+    "/admin/v1/operators": {"post", "get"},
+    "/admin/v1/operators/{id}": {"get", "patch", "delete"},
     "/admin/openapi.yaml": {"get"},
     "/metrics": {"get"},
 }
-CREATES = {("/admin/v1/users", "post"), ("/admin/v1/apps", "post"), ("/admin/v1/idps", "post")}
+CREATES = {
+    ("/admin/v1/users", "post"),
+    ("/admin/v1/apps", "post"),
+    ("/admin/v1/idps", "post"),
+    ("/admin/v1/operators", "post"),
+}
 ERROR_STATUSES = {"400", "401", "404", "409", "413", "503"}
 SECRET_NAME = re.compile(r"secret|password|passwd|token|hash|digest|^pw$", re.IGNORECASE)
 # The only secrets a response may carry, each shown once (admin.md: apps, secret rotation).

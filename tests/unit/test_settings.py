@@ -273,3 +273,29 @@ def test_replace_changes_only_the_named_fields():
     assert changed.tokens.access_ttl == 5
     assert changed.tokens.issuer == Settings().tokens.issuer
     assert changed.server == Settings().server
+
+
+def test_grants_enabled_names_only_known_grant_types():
+    """grants.enabled with an unknown grant type refuses to start, naming it."""
+    problems = problems_of(
+        {"TOKENHOUSE_ENV": "test", "TOKENHOUSE_GRANTS__ENABLED": "password implicit"}
+    )
+
+    assert len(problems) == 1 and "implicit" in problems[0]
+
+
+def test_grants_enabled_can_leave_login_as_out():
+    """TOKENHOUSE_GRANTS__ENABLED without authorization_code loads (login-as switched off)."""
+    enabled = "client_credentials password token_exchange refresh_token"
+
+    loaded = load_settings({"TOKENHOUSE_ENV": "test", "TOKENHOUSE_GRANTS__ENABLED": enabled})
+
+    assert loaded.grants.enabled == enabled
+
+
+def test_known_grant_types_are_the_grant_tables():
+    """settings.GRANT_TYPES names exactly the grants of oauth/grants ALL_GRANTS."""
+    from service.oauth.grants import ALL_GRANTS
+    from service.settings import GRANT_TYPES
+
+    assert sorted(GRANT_TYPES.split()) == sorted(g.grant_type for g in ALL_GRANTS)

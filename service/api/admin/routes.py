@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
-from . import apps, docs, idps, sessions, users
+from . import apps, docs, idps, operators, sessions, users
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Route = tuple[str, str, Handler]  # method, path, handler
@@ -47,9 +47,16 @@ IDPS: RouteTable = (
     ("GET", "/admin/v1/idps/{id}", idps.get_idp),
     ("DELETE", "/admin/v1/idps/{id}", idps.delete_idp),
 )
+OPERATORS: RouteTable = (
+    ("POST", operators.BASE, operators.create_operator),
+    ("GET", operators.BASE, operators.list_operators),
+    ("GET", f"{operators.BASE}/{{id}}", operators.get_operator),
+    ("PATCH", f"{operators.BASE}/{{id}}", operators.update_operator),
+    ("DELETE", f"{operators.BASE}/{{id}}", operators.delete_operator),
+)
 OPERATIONS: RouteTable = (("GET", "/admin/openapi.yaml", docs.admin_openapi),)
 
-TABLES: tuple[RouteTable, ...] = (USERS, SESSIONS, APPS, IDPS, OPERATIONS)
+TABLES: tuple[RouteTable, ...] = (USERS, SESSIONS, APPS, IDPS, OPERATORS, OPERATIONS)
 
 
 def setup_admin_routes(app: web.Application, *extra: RouteTable) -> None:

@@ -16,7 +16,8 @@ from .admin_tokens import RedisAdminTokens
 from .clients import RedisClients
 from .connection import close
 from .idps import RedisIdps
-from .login_codes import LoginCodeStore
+from .login_codes import RedisLoginCodes
+from .operators import RedisOperators, RedisOperatorSessions
 from .revocations import RedisRevocations
 from .runner import Runner, text
 from .sessions import RedisSessions
@@ -44,7 +45,9 @@ class RedisBackend:
         self.sessions = RedisSessions(self.runner, self.keys)
         self.revocations = RedisRevocations(self.runner, self.keys)
         self.throttle = RedisLoginThrottle(self.runner, self.keys)
-        self.login_codes = LoginCodeStore(self.runner, self.keys)
+        self.login_codes = RedisLoginCodes(self.runner, self.keys)
+        self.operators = RedisOperators(self.runner, self.keys)
+        self.operator_sessions = RedisOperatorSessions(self.runner, self.keys)
         self.admin_tokens = RedisAdminTokens(self.runner, self.keys)
         self.idps = RedisIdps(self.runner, self.keys, sealer)
 

@@ -49,6 +49,11 @@ SCRIPTS = (
     "user_directory",
     "save_login_code",
     "consume_login_code",
+    "create_operator",
+    "delete_operator",
+    "set_operator_disabled",
+    "start_operator_session",
+    "check_operator_session",
 )
 
 

@@ -125,6 +125,17 @@ class RedisUsers:
         )
         return _change(await self.directory.apply(plan))
 
+    async def link_by_email(self, user: User, identity: Identity) -> Change:
+        field = IDP_FIELD + identity.idp_id
+        plan = Plan(
+            user.user_id,
+            False,
+            claims=(self.keys.identity(identity.idp_id, identity.sub),),
+            guards={field: "", "email": user.email, "ev": "1"},
+            sets={field: identity.sub},
+        )
+        return _change(await self.directory.apply(plan))
+
     async def unlink(self, user: User, identity: Identity) -> Change:
         field = IDP_FIELD + identity.idp_id
         plan = Plan(
