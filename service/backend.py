@@ -11,8 +11,10 @@ from contextlib import asynccontextmanager
 
 from .admin import Admin, build_admin
 from .crypto.hashing import SecretHasher
+from .crypto.sealing import idp_sealer
+from .crypto.server_key import ServerKey, ServerKeyError, load_server_key, with_local_server_key
 from .embedded import EmbeddedRedis
-from .settings import Settings
+from .settings import ConfigError, Settings
 from .store.redis import RedisBackend, connect
 
 COMMAND_DEADLINE = 5.0  # seconds: operator commands may scan
@@ -29,9 +31,19 @@ async def _socket_alive(url: str, settings: Settings) -> bool:
         return False
 
 
+def server_key(settings: Settings) -> ServerKey | None:
+    """The configured server key (for `make run`, one generated beside the embedded store);
+    ConfigError when the configured one cannot be used."""
+    try:
+        return load_server_key(with_local_server_key(settings).secrets)
+    except ServerKeyError as exc:
+        raise ConfigError([str(exc)]) from None
+
+
 @asynccontextmanager
 async def open_backend(settings: Settings) -> AsyncIterator[RedisBackend]:
     """The configured store; without a URL the embedded one (reused if a server runs it)."""
+    key = server_key(settings)
     embedded = None
     url = settings.redis.url
     if not url:
@@ -44,6 +56,7 @@ async def open_backend(settings: Settings) -> AsyncIterator[RedisBackend]:
         connect(settings.redis, url),
         settings.redis.prefix,
         deadline=max(settings.server.request_timeout, COMMAND_DEADLINE),
+        sealer=idp_sealer(key),
     )
     try:
         yield backend
@@ -59,6 +72,6 @@ async def open_admin(settings: Settings) -> AsyncIterator[Admin]:
     hasher = SecretHasher(settings.hashing)
     try:
         async with open_backend(settings) as backend:
-            yield build_admin(backend.clients, backend.users, backend.sessions, hasher)
+            yield build_admin(backend, hasher, production=settings.production)
     finally:
         hasher.close()

@@ -22,10 +22,11 @@ class RequestContext:
     client_kind: str | None = None
     user_id: str | None = None
     session: str | None = None
+    idp_id: str | None = None  # social login: a configured identity provider
 
 
 # the fields log events carry, in this order, when they are set
-FIELDS = ("request_id", "grant_type", "client_id", "client_kind", "user_id", "session")
+FIELDS = ("request_id", "grant_type", "client_id", "client_kind", "user_id", "session", "idp_id")
 
 _REQUEST: ContextVar[RequestContext | None] = ContextVar("tokenhouse_request", default=None)
 
@@ -44,6 +45,7 @@ def annotate(
     client_kind: str | None = None,
     user_id: str | None = None,
     session: str | None = None,
+    idp_id: str | None = None,
 ) -> None:
     """Note what the request turned out to be about (a no-op outside a request)."""
     ctx = _REQUEST.get()
@@ -59,6 +61,8 @@ def annotate(
         ctx.user_id = user_id
     if session is not None:
         ctx.session = session
+    if idp_id is not None:
+        ctx.idp_id = idp_id
 
 
 def end() -> None:

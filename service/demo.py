@@ -52,9 +52,15 @@ async def ensure_demo_data(admin: Admin, state_dir: str) -> dict[str, Any]:
     return demo
 
 
-def banner(demo: dict[str, Any], base_url: str) -> str:
+def banner(demo: dict[str, Any], base_url: str, admin_url: str = "") -> str:
+    admin = (
+        f"\nThe admin API and /metrics are at {admin_url} (tokenhouse admin-tokens create "
+        "--name me --json gives a token)\n"
+        if admin_url
+        else ""
+    )
     return f"""
-tokenhouse is serving at {base_url}  (demo data, local mode only)
+tokenhouse is serving at {base_url}  (demo data, local mode only){admin}
 
   marketplace app   client_id     {demo["marketplace_client_id"]}
                     client_secret {demo["marketplace_client_secret"]}

@@ -19,6 +19,11 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     REQUEST_TOO_LARGE = "request_too_large"
+    # the admin API's conflicts (409)
+    ALREADY_EXISTS = "already_exists"
+    EMAIL_TAKEN = "email_taken"
+    IDENTITY_TAKEN = "identity_taken"
+    CONFLICT = "conflict"
 
 
 # invalid_grant is 401, not RFC 6749's 400: the Sharetribe SDKs recover only on 401.
@@ -36,6 +41,10 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.REQUEST_TOO_LARGE: 413,
+    ErrorCode.ALREADY_EXISTS: 409,
+    ErrorCode.EMAIL_TAKEN: 409,
+    ErrorCode.IDENTITY_TAKEN: 409,
+    ErrorCode.CONFLICT: 409,
 }
 
 DEFAULT_DESCRIPTION: dict[ErrorCode, str] = {
@@ -52,6 +61,10 @@ DEFAULT_DESCRIPTION: dict[ErrorCode, str] = {
     ErrorCode.NOT_FOUND: "Not found.",
     ErrorCode.METHOD_NOT_ALLOWED: "Method not allowed.",
     ErrorCode.REQUEST_TOO_LARGE: "The request is too large.",
+    ErrorCode.ALREADY_EXISTS: "The id is taken.",
+    ErrorCode.EMAIL_TAKEN: "Another user has this e-mail.",
+    ErrorCode.IDENTITY_TAKEN: "This identity-provider account is linked to another user.",
+    ErrorCode.CONFLICT: "The record changed meanwhile; retry.",
 }
 
 
@@ -85,6 +98,11 @@ class OAuthError(Exception):
 
 class StoreUnavailable(Exception):
     """Redis did not answer in time, refused, or is out of memory."""
+
+
+class SecretsUnavailable(Exception):
+    """A secret cannot be sealed or opened: no server key is configured, or another one sealed
+    it. The message names the setting, never a secret."""
 
 
 class Overloaded(Exception):

@@ -3,7 +3,7 @@
 Every series is per process. With ``serve --workers N`` each worker keeps its own registry and
 a scrape of the shared port reaches one worker at random, so run one worker per pod (the
 Kubernetes manifests do) and scrape every pod. Label values are bounded: endpoint is one of
-three names, grant and client_kind come from fixed tables (``none`` before they are known),
+four names, grant and client_kind come from fixed tables (``none`` before they are known),
 outcome is ``ok``, an OAuth error code or ``cancelled`` (the client left first), op is a store
 operation name. The session counters follow the events the grants report
 (``oauth/outcomes.py``); the request counters read the typed request context.

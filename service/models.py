@@ -21,19 +21,47 @@ class Client:
     kind: ClientKind
     name: str
     secret_hash: str = ""  # argon2id hash; empty when the client has no secret
+    redirect_uris: tuple[str, ...] = ()  # where log in as a user may return (exact URIs)
+    created: int = 0  # seconds since the epoch; 0 when unknown
 
     @property
     def has_secret(self) -> bool:
         return bool(self.secret_hash)
 
 
+@dataclass(frozen=True, order=True)
+class Identity:
+    """A user's account at an identity provider: the provider's id and the account's ``sub``."""
+
+    idp_id: str
+    sub: str
+
+
 @dataclass(frozen=True)
 class User:
     user_id: str
     email: str
-    password_hash: str
+    password_hash: str  # argon2id; empty when the user logs in only through an identity provider
     disabled: bool = False
     generation: int = 0  # advances whenever all of the user's sessions end
+    email_verified: bool = False
+    created: int = 0  # seconds since the epoch; 0 when unknown
+    identities: tuple[Identity, ...] = ()  # at most one per provider, sorted by idp_id
+
+    def identity(self, idp_id: str) -> Identity | None:
+        """The user's account at this provider, if linked."""
+        return next((i for i in self.identities if i.idp_id == idp_id), None)
+
+
+@dataclass(frozen=True)
+class Operator:
+    """A person who may log in as a user: an account of its own, apart from marketplace users."""
+
+    operator_id: str
+    email: str
+    password_hash: str  # argon2id
+    disabled: bool = False
+    created: int = 0  # seconds since the epoch
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Start-up never needs an external Redis: it is first touched by requests (and /re
 503 until it answers). Demo data only ever goes into the embedded store, never into a Redis
 that ``redis.url`` names.
 
-Workers share the port with SO_REUSEPORT. SIGTERM makes each worker answer /readyz with 503,
+Each worker serves both listeners (public and admin); workers share each port with
+SO_REUSEPORT. SIGTERM makes each worker answer /readyz with 503,
 keep serving for ``server.drain_delay``, stop accepting, finish in-flight requests within
 ``server.shutdown_timeout`` and exit 0. The parent of ``--workers N`` forwards the signal.
 """
@@ -25,8 +26,9 @@ from aiohttp import web
 
 from .api.appkeys import STATE
 from .api.protocol import JsonErrorAppRunner
-from .app import create_app
+from .app import ADMIN_APP, create_app
 from .crypto.jwt import generate_pem
+from .crypto.server_key import with_local_server_key
 from .embedded import EmbeddedRedis
 from .log import configure_logging
 from .settings import Settings, replace
@@ -60,34 +62,50 @@ def serve_worker(settings: Settings, reuse_port: bool = False) -> None:
 
 
 async def _serve(settings: Settings, reuse_port: bool) -> None:
-    """Serve until a signal; then readiness 503, ``drain_delay``, close the listener, drain.
+    """Serve both listeners until a signal; then readiness 503, ``drain_delay``, close, drain.
 
     aiohttp's ``run_app`` closes the listener first and only then runs ``on_shutdown``, so
     /readyz would never answer 503. Here the order is: draining flag (readiness 503, every
     response says ``Connection: close``), ``server.drain_delay`` seconds of normal service
-    (endpoint propagation), then ``runner.cleanup()``: stop accepting, close idle keep-alive
-    connections, wait up to ``server.shutdown_timeout`` for in-flight requests, close Redis.
+    (endpoint propagation), then each listener's ``runner.cleanup()``: stop accepting, close
+    idle keep-alive connections, wait up to ``server.shutdown_timeout`` for in-flight requests;
+    the last one closes Redis.
     """
-    server = settings.server
+    server, admin = settings.server, settings.admin
     app = create_app(settings)
-    state = app[STATE]  # the middleware closes connections while state["draining"]
-    runner = JsonErrorAppRunner(
-        app,
-        access_log=None,
-        shutdown_timeout=server.shutdown_timeout,
-        keepalive_timeout=server.keepalive_timeout,
-        handle_signals=False,
-        handler_cancellation=True,  # a client that leaves frees its place (argon2, login line)
-    )
-    await runner.setup()
+    state = app[STATE]  # the middlewares close connections while state["draining"]
+    runners = [
+        JsonErrorAppRunner(
+            listener,
+            access_log=None,
+            shutdown_timeout=server.shutdown_timeout,
+            keepalive_timeout=server.keepalive_timeout,
+            handle_signals=False,
+            handler_cancellation=True,  # a client that leaves frees its place (argon2, login line)
+        )
+        for listener in (app[ADMIN_APP], app)
+    ]
+    for runner in runners:
+        await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        site = web.TCPSite(runner, server.host, server.port, reuse_port=reuse_port or None)
-        await site.start()
-        log.info("server.listening", host=server.host, port=server.port, env=settings.env)
+        # The admin listener first: once the public one answers, both do.
+        for runner, host, port in (
+            (runners[0], admin.host, admin.port),
+            (runners[1], server.host, server.port),
+        ):
+            await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
+        log.info(
+            "server.listening",
+            host=server.host,
+            port=server.port,
+            admin_host=admin.host,
+            admin_port=admin.port,
+            env=settings.env,
+        )
         await stop.wait()
         state["draining"] = True
         log.info(
@@ -98,7 +116,8 @@ async def _serve(settings: Settings, reuse_port: bool) -> None:
         if server.drain_delay > 0:
             await asyncio.sleep(server.drain_delay)
     finally:
-        await runner.cleanup()
+        # Both listeners drain at once; the shared stores close after the last one.
+        await asyncio.gather(*(runner.cleanup() for runner in runners))
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
     log.info("server.stopped")
@@ -110,6 +129,17 @@ def _exit_cleanly(signum: int, _: Any) -> None:
 
 def run(settings: Settings) -> None:
     configure_logging(settings.log)
+    from .backend import server_key
+
+    # For `make run` a server key is generated beside the embedded store; a configured one that
+    # cannot be used refuses start-up here (ConfigError), before anything is started.
+    settings = with_local_server_key(settings)
+    if server_key(settings) is None:
+        log.warning(
+            "secrets.no_server_key",
+            reason="TOKENHOUSE_SECRETS__SERVER_KEY(_FILE) gives no key: Facebook identity "
+            "providers can be neither added nor used",
+        )
     # Until the event loop takes SIGTERM over, a stop request ends start-up cleanly.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     embedded: EmbeddedRedis | None = None
@@ -137,7 +167,9 @@ def run(settings: Settings) -> None:
             demo = asyncio.run(_prepare_demo(settings))
             from .demo import banner
 
-            print(banner(demo, f"http://{settings.server.host}:{settings.server.port}"), flush=True)
+            public = f"http://{settings.server.host}:{settings.server.port}"
+            admin = f"http://{settings.admin.host}:{settings.admin.port}"
+            print(banner(demo, public, admin), flush=True)
         if workers == 1:
             serve_worker(settings)
         else:

@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+
+from .validation import GRANT_TYPES, validate
 
 ENV_PREFIX = "TOKENHOUSE_"
-MAX_REFRESH_GRACE = 300  # seconds; beyond it reuse detection is all but off
-MAX_LEEWAY = 10  # seconds of clock skew on our own tokens: pods share NTP time
+ENV_ONLY = frozenset({"secrets"})  # sections that config/ files may not set
 
 
 class ConfigError(Exception):
@@ -41,6 +41,14 @@ class ServerSettings:
     proxy_hops: int = 0
     request_timeout: float = 2.0
     workers: int = 1
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    """The admin listener: the JSON admin API and /metrics, never routed by the gateway."""
+
+    host: str = "127.0.0.1"
+    port: int = 8081
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,11 @@ class CacheSettings:
 
 
 @dataclass(frozen=True)
+class GrantSettings:
+    enabled: str = GRANT_TYPES  # the grant types the token endpoint serves, space-separated
+
+
+@dataclass(frozen=True)
 class LogSettings:
     level: str = "info"
     format: str = "json"
@@ -109,17 +122,29 @@ class DemoSettings:
 
 
 @dataclass(frozen=True)
+class SecretsSettings:
+    """The server secret (base64, >= 32 random bytes) that purpose-specific keys derive from;
+    only from the environment or a file (a Kubernetes Secret mount), never from config/."""
+
+    server_key: str = field(default="", repr=False)
+    server_key_file: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str = ""  # TOKENHOUSE_ENV; unset: config/defaults.toml alone (safe, yet not production)
     server: ServerSettings = field(default_factory=ServerSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     tokens: TokenSettings = field(default_factory=TokenSettings)
     keys: KeySettings = field(default_factory=KeySettings)
     hashing: HashingSettings = field(default_factory=HashingSettings)
     throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    grants: GrantSettings = field(default_factory=GrantSettings)
     log: LogSettings = field(default_factory=LogSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
+    secrets: SecretsSettings = field(default_factory=SecretsSettings)
 
     @property
     def production(self) -> bool:
@@ -193,6 +218,9 @@ def load_settings(environ: Mapping[str, str], config_dir: Path | None = None) ->
             if section not in SECTIONS or not isinstance(values, dict):
                 problems.append(f"{path.name}: unknown section [{section}]")
                 continue
+            if section in ENV_ONLY:
+                problems.append(f"{path.name}: [{section}] belongs in the environment or a file")
+                continue
             for key, value in values.items():
                 merged.setdefault(section, {})[key] = (value, f"{path.name} [{section}] {key}")
     for name, value in environ.items():
@@ -225,82 +253,6 @@ def load_settings(environ: Mapping[str, str], config_dir: Path | None = None) ->
     return settings
 
 
-def validate(s: Settings) -> list[str]:
-    """Semantic checks: the dangerous or impossible combinations, each one line."""
-    p: list[str] = []
-    issuer = urlsplit(s.tokens.issuer)
-    if (
-        issuer.scheme not in ("http", "https")
-        or not issuer.netloc
-        or issuer.query
-        or issuer.fragment
-    ):
-        p.append(f"tokens.issuer must be an absolute http(s) URL, got {s.tokens.issuer!r}")
-    elif s.production and issuer.scheme != "https":
-        p.append("tokens.issuer must use https in production")
-    if not s.tokens.audience:
-        p.append("tokens.audience must not be empty")
-    for name in ("access_ttl", "refresh_idle_ttl", "refresh_max_ttl"):
-        if getattr(s.tokens, name) <= 0:
-            p.append(f"tokens.{name} must be positive")
-    if s.tokens.max_sessions < 1:
-        p.append("tokens.max_sessions must be >= 1")
-    if not 0 <= s.tokens.refresh_grace <= MAX_REFRESH_GRACE:
-        # A long window lets a stolen refresh token be used without tripping reuse detection.
-        p.append(
-            f"tokens.refresh_grace must be between 0 (strict single use) and "
-            f"{MAX_REFRESH_GRACE} seconds, got {s.tokens.refresh_grace}"
-        )
-    if not 0 <= s.tokens.leeway <= MAX_LEEWAY:
-        p.append(
-            f"tokens.leeway must be between 0 and {MAX_LEEWAY} seconds (our own clocks), "
-            f"got {s.tokens.leeway}"
-        )
-    if s.tokens.refresh_idle_ttl > s.tokens.refresh_max_ttl:
-        p.append("tokens.refresh_idle_ttl must not exceed tokens.refresh_max_ttl")
-    if s.keys.algorithm not in ("ES256", "RS256"):
-        p.append(f"keys.algorithm must be ES256 or RS256 (asymmetric), got {s.keys.algorithm!r}")
-    if s.production and not s.keys.dir:
-        p.append("keys.dir is required in production (TOKENHOUSE_KEYS__DIR): no signing key")
-    if s.production and not s.redis.url:
-        p.append("redis.url is required in production (TOKENHOUSE_REDIS__URL)")
-    for name in ("socket_timeout", "connect_timeout"):
-        value = getattr(s.redis, name)
-        if not 0 < value <= 5:
-            p.append(f"redis.{name} must be between 0 and 5 seconds, got {value}")
-    if not 1 <= s.server.port <= 65535:
-        p.append(f"server.port must be 1-65535, got {s.server.port}")
-    if not 1024 <= s.server.body_limit <= 65536:
-        p.append("server.body_limit must be between 1024 and 65536 bytes")
-    if s.server.proxy_hops < 0:
-        p.append("server.proxy_hops must be >= 0")
-    if s.server.workers < 1:
-        p.append("server.workers must be >= 1")
-    if s.server.shutdown_timeout <= 0 or s.server.drain_delay < 0:
-        p.append("server.shutdown_timeout must be positive and server.drain_delay >= 0")
-    if s.server.request_timeout <= 0:
-        p.append("server.request_timeout must be positive")
-    if s.hashing.max_wait < 0:
-        p.append("hashing.max_wait must be >= 0 (0 = off)")
-    if s.throttle.busy_wait < 0:
-        p.append("throttle.busy_wait must be >= 0 (0 = refuse at once)")
-    if s.hashing.max_concurrency < 1 or s.hashing.max_queue < 0:
-        p.append("hashing.max_concurrency must be >= 1 and hashing.max_queue >= 0")
-    if s.hashing.memory_cost < 8 * s.hashing.parallelism or s.hashing.time_cost < 1:
-        p.append("hashing: memory_cost must be >= 8 x parallelism KiB and time_cost >= 1")
-    if s.production and (s.hashing.memory_cost < 19456 or s.hashing.time_cost < 2):
-        p.append("hashing below OWASP's minimum (m=19456 KiB, t=2) in production")
-    if s.log.format not in ("json", "console"):
-        p.append("log.format must be json or console")
-    if s.log.level.lower() not in ("debug", "info", "warning", "error"):
-        p.append("log.level must be debug, info, warning or error")
-    if not s.redis.prefix or any(c in s.redis.prefix for c in "{} "):
-        p.append("redis.prefix must be non-empty without braces or spaces")
-    if s.production and s.demo.enabled:
-        p.append("demo.enabled must be false in production")
-    return p
-
-
 def replace(settings: Settings, **sections: Mapping[str, Any]) -> Settings:
     """A copy with some section fields changed: replace(s, tokens={"access_ttl": 5})."""
     changes = {
@@ -310,4 +262,4 @@ def replace(settings: Settings, **sections: Mapping[str, Any]) -> Settings:
     return dataclasses.replace(settings, **changes)
 
 
-__all__ = ["ConfigError", "Settings", "load_settings", "replace", "validate"]
+__all__ = ["GRANT_TYPES", "ConfigError", "Settings", "load_settings", "replace", "validate"]

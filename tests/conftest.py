@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,11 +16,14 @@ from service.settings import Settings, load_settings, replace
 from .redis_proc import RedisProcess
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+# The server secret of the tests (never a real one): 32 bytes, base64.
+TEST_SERVER_KEY = base64.b64encode(hashlib.sha256(b"tokenhouse tests").digest()).decode()
 
 
 def make_settings(**sections: dict[str, Any]) -> Settings:
-    """Test settings (config/test.toml) with some section fields changed."""
-    base = load_settings({"TOKENHOUSE_ENV": "test"}, CONFIG_DIR)
+    """Test settings (config/test.toml, the tests' server key) with some fields changed."""
+    environ = {"TOKENHOUSE_ENV": "test", "TOKENHOUSE_SECRETS__SERVER_KEY": TEST_SERVER_KEY}
+    base = load_settings(environ, CONFIG_DIR)
     return replace(base, **sections) if sections else base
 
 

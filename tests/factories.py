@@ -10,7 +10,9 @@ from urllib.parse import quote_plus
 from argon2 import PasswordHasher
 
 from service.app import BACKEND
-from service.models import Client, ClientKind, User
+from service.loginas import pkce
+from service.loginas.codes import CODE_TTL, CodeRecord, code_digest, new_code
+from service.models import Client, ClientKind, Operator, User
 from service.store.redis import RedisBackend
 
 # The cheap parameters of config/test.toml, so hashes made here verify fast.
@@ -47,6 +49,46 @@ async def make_user(
     )
     assert await store.users.create(user)
     return user
+
+
+async def make_operator(
+    store: RedisBackend,
+    *,
+    email: str | None = None,
+    password: str = "operator password",
+    disabled: bool = False,
+) -> Operator:
+    operator = Operator(
+        str(uuid.uuid4()),
+        email or f"op-{uuid.uuid4().hex[:8]}@example.com",
+        hash_secret(password),
+        disabled,
+    )
+    assert await store.operators.create(operator)
+    return operator
+
+
+VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"  # RFC 7636 Appendix B
+REDIRECT_URI = "https://market.example/api/login-as"
+
+
+async def issue_code(
+    store: RedisBackend,
+    app: Client,
+    user: User,
+    operator: Operator,
+    *,
+    redirect_uri: str = REDIRECT_URI,
+    verifier: str = VERIFIER,
+    ttl_ms: int = CODE_TTL * 1000,
+) -> str:
+    """A login-as code, as an operator's confirmation stores it; the code itself."""
+    code = new_code()
+    record = CodeRecord(
+        app.client_id, redirect_uri, user.user_id, pkce.s256(verifier), operator.operator_id
+    )
+    assert await store.login_codes.save(code_digest(code), record, ttl_ms)
+    return code
 
 
 def store_of(client: Any) -> RedisBackend:

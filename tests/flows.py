@@ -18,6 +18,7 @@ from .factories import basic_auth
 TOKEN = "/v1/auth/token"
 REVOKE = "/v1/auth/revoke"
 INTROSPECT = "/v1/auth/introspect"
+AUTH_WITH_IDP = "/v1/auth/auth_with_idp"
 FORM = "application/x-www-form-urlencoded"
 EXCHANGE_URN = "urn:ietf:params:oauth:grant-type:token-exchange"
 
@@ -30,6 +31,7 @@ BAD_LOGIN = {"error": "invalid_grant", "error_description": "Invalid username or
 INVALID_CLIENT = {"error": "invalid_client", "error_description": "Client authentication failed."}
 INVALID_SCOPE = {"error": "invalid_scope", "error_description": "The requested scope is invalid."}
 TOO_MANY = {"error": "too_many_requests", "error_description": "Too many attempts; retry later."}
+UNKNOWN_IDP = {"error": "invalid_grant", "error_description": "Unknown identity provider."}
 UNAVAILABLE = {
     "error": "temporarily_unavailable",
     "error_description": "The service is temporarily unavailable; retry later.",
@@ -60,6 +62,27 @@ def refresh_form(client_id: str, token: str, **extra: str) -> dict[str, str]:
 def anonymous_form(client_id: str) -> dict[str, str]:
     """client_credentials of a public client for the ``public-read`` scope."""
     return {"grant_type": "client_credentials", "client_id": client_id, "scope": "public-read"}
+
+
+def idp_form(
+    client_id: str,
+    secret: str | None,
+    idp_id: str,
+    idp_client_id: str,
+    idp_token: str,
+    **extra: str,
+) -> dict[str, str]:
+    """What the SDK's loginWithIdp sends (the secret in the body, as the SDK puts it)."""
+    form = {
+        "idp_id": idp_id,
+        "idp_client_id": idp_client_id,
+        "idp_token": idp_token,
+        "client_id": client_id,
+        **extra,
+    }
+    if secret is not None:
+        form["client_secret"] = secret
+    return form
 
 
 def basic(client_id: str, secret: str) -> dict[str, str]:
@@ -105,6 +128,14 @@ async def integration_login(http: Any, client_id: str, secret: str) -> tuple[int
 async def exchange(http: Any, client_id: str, secret: str, subject: str) -> tuple[int, Any]:
     form = {"grant_type": "token_exchange", "subject_token": subject}
     return await post(http, TOKEN, form, headers=basic(client_id, secret))
+
+
+async def idp_login(
+    http: Any, client_id: str, secret: str, idp_id: str, idp_client_id: str, idp_token: str
+) -> tuple[int, Any]:
+    """POST /v1/auth/auth_with_idp as the SDK sends it."""
+    form = idp_form(client_id, secret, idp_id, idp_client_id, idp_token)
+    return await post(http, AUTH_WITH_IDP, form)
 
 
 async def introspect(http: Any, client_id: str, secret: str, token: str) -> tuple[int, Any]:

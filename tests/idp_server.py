@@ -11,7 +11,8 @@ In-process (one event loop with the test)::
 
 As a process: ``python -m tests.idp_server --port N`` prints one JSON line (issuer, graph_url,
 client_id, facebook app id and secret) and serves until SIGTERM; ``POST /_control/<action>``
-with a JSON body (mint, fail, rotate, facebook_token; ``GET /_control/requests``) drives it.
+with a JSON body (mint, forge, fail, rotate, facebook_token; ``GET /_control/requests``) drives
+it; ``forge`` makes the hostile tokens of ``idp_tokens`` (``none``, ``hs256``, ``impostor``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .idp_tokens import IdpKey, new_key, sign
+from .idp_tokens import IdpKey, hs256_with_public_key, impostor, new_key, sign, unsigned
 
 ENDPOINTS = ("discovery", "jwks", "debug_token", "me")
 FAULTS = ("ok", "stall", "error", "garbage", "huge", "huge_chunked", "wrong_shape", "redirect")
@@ -266,6 +267,14 @@ class LocalIdp:
             key = self.es if body.get("key") == "es" else self.rs
             token = self.mint(key=key, header=body.get("header"), **body.get("claims", {}))
             return web.json_response({"token": token})
+        if action == "forge":
+            claims = self.claims(**body.get("claims", {}))
+            forged = {
+                "none": lambda: unsigned(self.rs.kid, claims),
+                "hs256": lambda: hs256_with_public_key(self.rs, claims),
+                "impostor": lambda: impostor(self.rs.kid, claims),
+            }[body["kind"]]()
+            return web.json_response({"token": forged})
         if action == "fail":
             self.fail(body["endpoint"], body["mode"])
         elif action == "rotate":

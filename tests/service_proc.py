@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from .conftest import TEST_SERVER_KEY
 from .redis_proc import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,13 +28,20 @@ CONFIG_DIR = ROOT / "config"
 
 def base_env(**extra: str) -> dict[str, str]:
     """The parent's environment without TOKENHOUSE_* (nor PROMETHEUS_* switches), in the test
-    environment, plus ``extra``."""
+    environment, with a free admin port of its own and the tests' server key, plus ``extra``."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith("TOKENHOUSE_") and not k.startswith("PROMETHEUS_")
     }
-    env.update({"TOKENHOUSE_ENV": "test", **extra})
+    env.update(
+        {
+            "TOKENHOUSE_ENV": "test",
+            "TOKENHOUSE_ADMIN__PORT": str(free_port()),
+            "TOKENHOUSE_SECRETS__SERVER_KEY": TEST_SERVER_KEY,
+            **extra,
+        }
+    )
     return env
 
 
@@ -86,6 +94,9 @@ class ServiceProcess:
         else:
             self.port = int(env["TOKENHOUSE_SERVER__PORT"])
         self.env = {**env, **settings}
+        # Every process gets an admin listener on a port of its own (never the default 8081).
+        self.env.setdefault("TOKENHOUSE_ADMIN__PORT", str(free_port()))
+        self.admin_port = int(self.env["TOKENHOUSE_ADMIN__PORT"])
         self.args = list(args)
         self.cwd = cwd
         self.log_path = workdir / f"serve-{self.port}.log"
@@ -94,6 +105,11 @@ class ServiceProcess:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        """The admin listener (/admin/v1/*, /metrics)."""
+        return f"http://127.0.0.1:{self.admin_port}"
 
     def launch(self) -> ServiceProcess:
         with self.log_path.open("ab") as out:
@@ -121,10 +137,12 @@ class ServiceProcess:
     def start(self, path: str = "/healthz", timeout: float = 30.0) -> ServiceProcess:
         return self.launch().wait_for(path, timeout)
 
-    def get(self, path: str) -> tuple[int, bytes]:
-        """A blocking GET (for start-up polling); (0, b"") when nothing answers."""
+    def get(self, path: str, *, admin: bool = False) -> tuple[int, bytes]:
+        """A blocking GET (for start-up polling), on the admin listener with ``admin``;
+        (0, b"") when nothing answers."""
+        base = self.admin_url if admin else self.url
         try:
-            with urllib.request.urlopen(self.url + path, timeout=2) as resp:  # noqa: S310
+            with urllib.request.urlopen(base + path, timeout=2) as resp:  # noqa: S310
                 return resp.status, resp.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
@@ -171,10 +189,23 @@ class ServiceProcess:
     def log_text(self) -> str:
         return self.log_path.read_text("utf-8", "replace") if self.log_path.exists() else ""
 
+    def settled_log_text(self, quiet: float = 0.03, timeout: float = 2.0) -> str:
+        """The log once it stops growing: the service writes the lines of one event-loop turn
+        at the end of the turn, so a response may reach the test just before its lines."""
+        text = self.log_text()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            again = self.log_text()
+            if again == text and (not text or text.endswith("\n")):
+                break
+            text = again
+        return text
+
     def events(self) -> list[dict[str, Any]]:
         """Every log line, parsed (a line that is not a JSON object fails the test)."""
         out = []
-        for line in self.log_text().splitlines():
+        for line in self.settled_log_text().splitlines():
             if line.strip():
                 event = json.loads(line)
                 assert isinstance(event, dict), line

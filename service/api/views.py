@@ -9,10 +9,11 @@ import orjson
 from aiohttp import web
 
 from ..errors import ErrorCode, OAuthError, StoreUnavailable
+from ..oauth.idp_login import login_with_idp
 from ..oauth.introspection import introspect
 from ..oauth.revocation import revoke
 from ..oauth.token_endpoint import issue_token
-from .appkeys import HEALTH, SERVICES, SETTINGS, STATE
+from .appkeys import HEALTH, IDP_VERIFIER, SERVICES, SETTINGS, STATE
 from .parsing import parse_request
 from .responses import json_response
 
@@ -39,6 +40,14 @@ async def introspect_view(request: web.Request) -> web.Response:
     return json_response(await introspect(req, services))
 
 
+async def auth_with_idp(request: web.Request) -> web.Response:
+    """Social login (the SDK's loginWithIdp): parsed as strictly as the token endpoint."""
+    services = request.app[SERVICES]
+    req = await parse_request(request, services.settings.server.proxy_hops)
+    response = await login_with_idp(req, services, request.app[IDP_VERIFIER])
+    return json_response(response.as_dict())
+
+
 async def jwks(request: web.Request) -> web.Response:
     return web.Response(
         body=request.app[SERVICES].jwt.jwks_json(),
@@ -54,20 +63,29 @@ async def metadata(request: web.Request) -> web.Response:
     issuer = settings.tokens.issuer.rstrip("/")
     auth_methods = ["client_secret_basic", "client_secret_post", "none"]
     confidential = auth_methods[:2]  # introspection answers confidential clients only
+    login_as = "authorization_code" in grant_types
     body = {
         "issuer": settings.tokens.issuer,
         "token_endpoint": f"{issuer}/v1/auth/token",
         "revocation_endpoint": f"{issuer}/v1/auth/revoke",
         "introspection_endpoint": f"{issuer}/v1/auth/introspect",
+        # Not an RFC 8414 name (§2 allows more): the Sharetribe SDK's loginWithIdp.
+        "auth_with_idp_endpoint": f"{issuer}/v1/auth/auth_with_idp",
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
         "grant_types_supported": grant_types,
-        "response_types_supported": [],
-        "scopes_supported": ["public-read", "user", "trusted:user", "integ"],
+        # Codes come from operators on the admin listener, which is never public: it is not
+        # advertised as an authorization_endpoint.
+        "response_types_supported": ["code"] if login_as else [],
+        "scopes_supported": ["public-read", "user", "trusted:user", "integ"]
+        + (["user:limited"] if login_as else []),
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_methods_supported": confidential,
+        "auth_with_idp_endpoint_auth_methods_supported": confidential,  # a marketplace's secret
         "token_endpoint_auth_signing_alg_values_supported": [settings.keys.algorithm],
     }
+    if login_as:
+        body["code_challenge_methods_supported"] = ["S256"]  # RFC 8414 §2, RFC 7636: no plain
     return web.Response(
         body=orjson.dumps(body),
         content_type="application/json",

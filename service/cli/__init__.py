@@ -14,7 +14,7 @@ from ..admin import AdminError
 from ..crypto.jwt import SigningKeyError, assert_backend
 from ..errors import StoreUnavailable
 from ..settings import ConfigError, load_settings
-from .commands import CliError
+from .output import CliError
 from .parser import build_parser
 
 

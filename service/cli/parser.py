@@ -8,10 +8,14 @@ from typing import Any
 
 from ..models import ClientKind
 from .commands import (
+    admin_tokens_create,
+    admin_tokens_list,
+    admin_tokens_revoke,
     apps_create,
     apps_delete,
     apps_list,
     apps_rotate_secret,
+    apps_update,
     keys_generate,
     serve,
     sessions_list,
@@ -22,8 +26,13 @@ from .commands import (
     users_list,
     users_set_password,
 )
+from .idps import add_idps_commands
+from .operators import add_commands as add_operator_commands
 
-DESCRIPTION = "The operator CLI: `tokenhouse serve | apps | users | sessions | keys`."
+DESCRIPTION = (
+    "The operator CLI: `tokenhouse serve | apps | users | sessions | idps | admin-tokens | keys | "
+    "operators`."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
         "instead of a new UUID",
     )
     add(apps, "list", apps_list, "list apps")
+    p = add(apps, "update", apps_update, "rename an app or replace its redirect URIs")
+    p.add_argument("client_id")
+    p.add_argument("--name")
+    p.add_argument(
+        "--redirect-uri",
+        action="append",
+        metavar="URL",
+        help="where log in as a user may return (exact; repeat for several; replaces the list)",
+    )
+    p.add_argument("--clear-redirect-uris", action="store_true", help="remove every redirect URI")
     add(apps, "rotate-secret", apps_rotate_secret, "replace an app's secret").add_argument(
         "client_id"
     )
@@ -73,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
         if name == "set-password":
             p.add_argument("--logout", action="store_true", help="also end the user's sessions")
+        else:
+            p.add_argument(
+                "--email-verified", action="store_true", help="the e-mail is known to be the user's"
+            )
     add(users, "list", users_list, "list users")
     p = add(users, "disable", users_disable, "disable a user and end their sessions")
     p.add_argument("--email", required=True)
@@ -91,6 +114,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--client", metavar="CLIENT_ID")
         if name == "revoke":
             p.add_argument("session_id", nargs="?", help="u-<user id>.<id> or c-<client id>.<id>")
+
+    add_idps_commands(sub, add)
+
+    tokens = sub.add_parser("admin-tokens", help="tokens of the admin API").add_subparsers(
+        dest="sub", required=True
+    )
+    p = add(tokens, "create", admin_tokens_create, "create an admin token (shown once)")
+    p.add_argument("--name", required=True, help="whose token it is, e.g. marketplace-backend")
+    add(tokens, "list", admin_tokens_list, "list admin tokens (never the tokens themselves)")
+    add(tokens, "revoke", admin_tokens_revoke, "revoke an admin token").add_argument("id")
+
+    add_operator_commands(sub, add)
 
     keys = sub.add_parser("keys", help="signing keys").add_subparsers(dest="sub", required=True)
     p = add(keys, "generate", keys_generate, "write a new PEM private key")

@@ -7,21 +7,13 @@ account, and the failed sign-in counters are kept apart from the password grant'
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from ..models import Operator
 from .audit import Outcome
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # argon2 takes any length; a bound keeps a form post from costing much
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
-
-
-@dataclass(frozen=True)
-class Operator:
-    operator_id: str
-    email: str
-    password_hash: str  # argon2id
-    disabled: bool = False
 
 
 def normalize_email(email: str) -> str:
@@ -55,3 +47,14 @@ def sign_in_outcome(operator: Operator | None, password_ok: bool) -> Outcome:
     if operator.disabled:
         return Outcome.OPERATOR_DISABLED
     return Outcome.SIGNED_IN
+
+
+__all__ = [
+    "MAX_PASSWORD",
+    "MIN_PASSWORD",
+    "Operator",
+    "check_new_password",
+    "normalize_email",
+    "sign_in_outcome",
+    "throttle_name",
+]

@@ -39,6 +39,13 @@ def esc(value: object) -> str:
     return escape(str(value), quote=True)
 
 
+def email_html(email: str) -> str:
+    """An e-mail escaped, with a line-break opportunity after the ``@`` so that a long address
+    wraps between its name and its domain on a phone rather than inside a word."""
+    name, at, domain = email.rpartition("@")
+    return f"{esc(name)}@<wbr>{esc(domain)}" if at else esc(email)
+
+
 def stylesheet() -> bytes:
     """The pages' one stylesheet (served at ``urls.STYLESHEET``)."""
     return resources.files("service.loginas").joinpath("static/style.css").read_bytes()
@@ -75,6 +82,8 @@ def sign_in_page(
         else "<p>Sign in as an operator.</p>\n"
     )
     alert = f'<p class="error" role="alert">{esc(error)}</p>\n' if error else ""
+    # The cursor goes where the operator types next: the password once the e-mail is filled in.
+    email_focus, password_focus = ("", " autofocus") if email else (" autofocus", "")
     body = (
         "<h1>Operator sign-in</h1>\n"
         f"{lead}{alert}"
@@ -82,10 +91,10 @@ def sign_in_page(
         f"{_csrf_input(csrf_token)}"
         f'<label for="{EMAIL}">E-mail</label>\n'
         f'<input id="{EMAIL}" name="{EMAIL}" type="email" value="{esc(email)}" '
-        'autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus>\n'
+        f'autocomplete="username" autocapitalize="none" spellcheck="false" required{email_focus}>\n'
         f'<label for="{PASSWORD}">Password</label>\n'
         f'<input id="{PASSWORD}" name="{PASSWORD}" type="password" '
-        'autocomplete="current-password" required>\n'
+        f'autocomplete="current-password" required{password_focus}>\n'
         '<button type="submit">Sign in</button>\n'
         "</form>\n"
     )
@@ -113,10 +122,10 @@ def confirm_page(
 ) -> str:
     """ "Log in as <user e-mail> on <app name>": a ``confirm`` and a ``cancel`` button."""
     body = (
-        f'<h1 class="subject">Log in as <span class="who">{esc(user_email)}</span> '
+        f'<h1 class="subject">Log in as <span class="who">{email_html(user_email)}</span> '
         f'on <span class="who">{esc(app_name)}</span></h1>\n'
         '<p class="note">The app gets a session as this user for 30 minutes, which cannot be '
-        "refreshed. Your name is recorded with it.</p>\n"
+        "refreshed. It is recorded under your operator account.</p>\n"
         f'<form method="post" action="{esc(action)}">\n'
         f"{_csrf_input(csrf_token)}"
         f'<button type="submit" name="{CONFIRM}" value="1">Log in as this user</button>\n'

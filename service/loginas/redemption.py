@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from ..errors import ErrorCode, OAuthError
 from ..models import TokenRequest, User
+from ..store.records import CodeResult, UnknownCode, UsedCode
 from . import pkce
 from .audit import Outcome
-from .codes import CodeState, ConsumedCode, is_code
+from .codes import is_code
 
 GRANT_TYPE = "authorization_code"
 PARAMETERS = frozenset({"code", "redirect_uri", "code_verifier"})
@@ -55,7 +56,7 @@ def parse_redemption(req: TokenRequest) -> Redemption:
 
 def decide(
     redemption: Redemption,
-    consumed: ConsumedCode,
+    consumed: CodeResult,
     *,
     user: User | None,
     operator_active: bool,
@@ -67,16 +68,14 @@ def decide(
     fresh) and ``operator_active`` whether the confirming operator may still act. "ensure
     that the "redirect_uri" parameter is present ... and that their values are identical"
     (RFC 6749 §4.1.3); the verifier's challenge must equal the stored one (RFC 7636 §4.6).
-    On ``REUSED_CODE`` the caller revokes ``consumed.first_jti``: "SHOULD revoke (when
+    On ``REUSED_CODE`` the caller revokes what the first use issued: "SHOULD revoke (when
     possible) all tokens previously issued based on that authorization code" (§4.1.2).
     """
-    if not redemption.well_formed or consumed.state is CodeState.UNKNOWN:
+    if not redemption.well_formed or isinstance(consumed, UnknownCode):
         return Outcome.UNKNOWN_CODE
-    if consumed.state is CodeState.USED:
+    if isinstance(consumed, UsedCode):
         return Outcome.REUSED_CODE
     record = consumed.record
-    if record is None:
-        return Outcome.UNKNOWN_CODE
     if record.client_id != redemption.client_id:
         return Outcome.WRONG_CLIENT
     if record.redirect_uri != redemption.redirect_uri:

@@ -54,3 +54,23 @@ def refusal_page(outcome: Outcome, description: str = "") -> tuple[int, str]:
     """The status and HTML of the error page for a refusal shown to the browser."""
     shown = PAGES[outcome]
     return shown.status, pages.error_page(title=shown.title, message=shown.message or description)
+
+
+# Failures that are nobody's refusal (a malformed form, an outage), by HTTP status.
+FAILURES: dict[int, Shown] = {
+    400: Shown(400, "This request cannot be completed", "The form was malformed. Start again."),
+    404: Shown(404, "Not found", "There is no such page."),
+    405: Shown(405, "Not allowed", "This page does not take that kind of request."),
+    413: Shown(413, "This request is too large", "The form was too large. Start again."),
+    429: Shown(429, "Too many attempts", "Wait a few minutes and try again."),
+    503: Shown(
+        503, "Try again in a moment", "The service is busy or cannot reach its store right now."
+    ),
+}
+UNEXPECTED = Shown(500, "Something went wrong", "The request failed. Start again in a moment.")
+
+
+def failure_page(status: int) -> tuple[int, str]:
+    """The status and HTML of the page for a failure that is no refusal (``FAILURES``)."""
+    shown = FAILURES.get(status, UNEXPECTED)
+    return shown.status, pages.error_page(title=shown.title, message=shown.message)

@@ -13,10 +13,18 @@ from typing import TYPE_CHECKING
 from ..crypto.hashing import SecretHasher
 from ..crypto.jwt import JwtCodec
 from ..settings import Settings, TokenSettings
-from ..store.protocols import LoginThrottle, RevocationStore, SessionStore, UserStore
+from ..store.protocols import (
+    IdpStore,
+    LoginCodeStore,
+    LoginThrottle,
+    OperatorStore,
+    RevocationStore,
+    SessionStore,
+    UserStore,
+)
 from ..store.records import SessionLimits
+from ..throttling.lines import WaitingLines
 from .clients import ClientDirectory
-from .login_lines import WaitingLines
 from .outcomes import Outcomes
 
 if TYPE_CHECKING:
@@ -38,12 +46,15 @@ class Services:
     settings: Settings
     sessions: SessionStore
     users: UserStore
+    idps: IdpStore  # identity providers, for social login
     revocations: RevocationStore
     throttle: LoginThrottle
     hasher: SecretHasher
     jwt: JwtCodec
     clients: ClientDirectory
     grants: Mapping[str, Grant]
+    login_codes: LoginCodeStore
+    operators: OperatorStore
     outcomes: Outcomes = field(default_factory=Outcomes)
     login_lines: WaitingLines = field(default_factory=WaitingLines)
     clock: Callable[[], float] = field(default=time.time)

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..models import Client, User
+from ..idp.config import IdpConfig
+from ..models import Client, Identity, User
 from ..owners import Owner, SessionRef
+from .loginas_protocols import LoginCodeStore, OperatorSessionStore, OperatorStore
 from .records import (
+    AdminTokenRecord,
     AttemptEnd,
     AttemptResult,
+    Change,
+    Creation,
+    IdpRecord,
     InspectedRefresh,
     LiveSession,
     LoginCounter,
@@ -47,6 +53,17 @@ class ClientStore(Protocol):
         """Replace the client's secret hash; False when there is no such client."""
         ...
 
+    async def update(
+        self,
+        client_id: str,
+        *,
+        name: str | None = None,
+        redirect_uris: tuple[str, ...] | None = None,
+    ) -> Client | None:
+        """Set the given fields of a live client; the client as it is now, None when there is
+        no such client (a deleted one stays deleted)."""
+        ...
+
     async def delete(self, client_id: str) -> bool:
         """Delete the client's record, keeping its id taken; False when there was none (its
         sessions are the caller's business)."""
@@ -56,14 +73,51 @@ class ClientStore(Protocol):
 
 
 class UserStore(Protocol):
-    """Marketplace users, found by id or by (case-insensitive) email."""
+    """Marketplace users, found by id, by (case-insensitive) e-mail or by an identity-provider
+    account; no two users share an e-mail or an identity."""
 
-    async def find_id(self, email: str) -> str | None: ...
+    async def find_id(self, email: str) -> str | None:
+        """The id the e-mail's key names (the password grant checks the record it reads)."""
+        ...
 
     async def get(self, user_id: str) -> User | None: ...
 
-    async def create(self, user: User) -> bool:
-        """Store a new user; False when the email is taken."""
+    async def find_by_email(self, email: str) -> User | None:
+        """The user whose record holds this e-mail."""
+        ...
+
+    async def find_by_identity(self, idp_id: str, sub: str) -> User | None:
+        """The user linked to this account at this identity provider."""
+        ...
+
+    async def create(self, user: User) -> Creation:
+        """Store a new user with its e-mail and every identity in one step, or nothing."""
+        ...
+
+    async def set_email(self, user: User, email: str, verified: bool) -> Change:
+        """Move the user (as read: ``user``) to another e-mail with its verified flag; the old
+        one is freed in the same step."""
+        ...
+
+    async def set_email_verified(self, user_id: str, verified: bool) -> bool:
+        """False when there is no such user."""
+        ...
+
+    async def link(self, user: User, identity: Identity) -> Change:
+        """Link the user (as read) to an identity, replacing any other of that provider."""
+        ...
+
+    async def link_by_email(self, user: User, identity: Identity) -> Change:
+        """Link the user (as read) to an identity of a provider they have no account at, only
+        while their e-mail is still the one read and verified (social login links this way)."""
+        ...
+
+    async def unlink(self, user: User, identity: Identity) -> Change:
+        """Unlink an identity the user (as read) has; its sessions stay."""
+        ...
+
+    async def unlink_all(self, idp_id: str) -> int:
+        """Unlink every user's identity at this provider; how many were unlinked."""
         ...
 
     async def set_password(self, user_id: str, password_hash: str) -> bool:
@@ -80,11 +134,34 @@ class UserStore(Protocol):
         ...
 
     async def delete(self, user: User) -> int:
-        """Delete the user and end every session of theirs in one step, then free the email;
-        how many sessions ended."""
+        """Delete the user and end every session of theirs in one step, then free the e-mail
+        and identities; how many sessions ended."""
         ...
 
     async def list(self) -> list[User]: ...
+
+
+class IdpStore(Protocol):
+    """Identity providers by id. A Facebook app secret is stored sealed under the server key;
+    only ``config`` opens it."""
+
+    async def create(self, idp: IdpConfig) -> bool:
+        """Store a new provider; False when the id is taken. Raises SecretsUnavailable for a
+        Facebook provider when there is no server key to seal its secret with."""
+        ...
+
+    async def get(self, idp_id: str) -> IdpRecord | None: ...
+
+    async def list(self) -> list[IdpRecord]: ...
+
+    async def config(self, idp_id: str) -> IdpConfig | None:
+        """The provider as its tokens are verified with (the app secret opened). Raises
+        SecretsUnavailable when a sealed secret cannot be opened (no or another server key)."""
+        ...
+
+    async def delete(self, idp_id: str) -> bool:
+        """Remove the provider (its users' links are the caller's business); False when none."""
+        ...
 
 
 class SessionStore(Protocol):
@@ -185,6 +262,22 @@ class LoginThrottle(Protocol):
         ...
 
 
+class AdminTokenStore(Protocol):
+    """The admin API's bearer tokens, by id; the store keeps only their digests."""
+
+    async def create(self, record: AdminTokenRecord) -> bool:
+        """Store a new token's record; False when the id is taken."""
+        ...
+
+    async def get(self, token_id: str) -> AdminTokenRecord | None: ...
+
+    async def list(self) -> list[AdminTokenRecord]: ...
+
+    async def delete(self, token_id: str) -> bool:
+        """Revoke: the token stops working at once; False when there was none."""
+        ...
+
+
 class Health(Protocol):
     async def ping(self) -> bool:
         """True when the store answers."""
@@ -200,9 +293,14 @@ class StoreObserver(Protocol):
 
 
 __all__ = [
+    "AdminTokenStore",
     "ClientStore",
     "Health",
+    "IdpStore",
+    "LoginCodeStore",
     "LoginThrottle",
+    "OperatorSessionStore",
+    "OperatorStore",
     "RevocationStore",
     "SessionStore",
     "StoreObserver",

@@ -7,7 +7,7 @@ instead of decoding a script's reply.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 from ..owners import SessionRef
 
@@ -91,6 +91,7 @@ class SessionInfo:
     scope: str
     absolute_expiry_ms: int
     idle_ttl_ms: int
+    created: int = 0  # seconds since the epoch; 0 for a session made before it was recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,53 @@ class UserChange:
 
     password_hash: str | None = None
     disabled: bool | None = None
+
+
+# users and their identities ------------------------------------------------------------------
+class Creation(Enum):
+    """How creating a user ended (nothing is stored unless CREATED); truthy only when created."""
+
+    CREATED = "created"
+    EMAIL_TAKEN = "email_taken"  # another user has the e-mail
+    IDENTITY_TAKEN = "identity_taken"  # one of the identities is linked to another user
+    ID_TAKEN = "id_taken"  # a user with this id exists
+
+    def __bool__(self) -> bool:
+        return self is Creation.CREATED
+
+
+class Change(Enum):
+    """How a change of a user's e-mail or identity link ended (nothing changed unless DONE)."""
+
+    DONE = "done"
+    TAKEN = "taken"  # the e-mail or identity belongs to another user
+    NO_USER = "no_user"  # the user is gone
+    CHANGED_MEANWHILE = "changed_meanwhile"  # another change came first: read again, retry
+
+
+# identity providers --------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class IdpRecord:
+    """An identity provider as listed: everything but a Facebook app secret, which stays sealed."""
+
+    id: str
+    kind: str  # "oidc" or "facebook"
+    created: int  # seconds since the epoch
+    issuer: str = ""  # oidc
+    client_ids: tuple[str, ...] = ()  # oidc
+    client_id: str = ""  # facebook: the app id
+    graph_url: str = ""  # facebook
+
+
+# admin tokens ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AdminTokenRecord:
+    """An admin token as stored: never the token, only its SHA-256."""
+
+    token_id: str
+    name: str
+    digest: str  # SHA-256 of the whole token, hex
+    created: int  # seconds since the epoch
 
 
 # throttle ----------------------------------------------------------------------------------
@@ -157,16 +205,61 @@ class AttemptEnd(StrEnum):
     FAILED = "failed"  # it stays counted for the window
 
 
+# login-as codes ----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    """What a login-as code is bound to (RFC 6749 §4.1.3; RFC 7636 §4.6), and who confirmed it."""
+
+    client_id: str
+    redirect_uri: str
+    user_id: str
+    code_challenge: str
+    operator_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FreshCode:
+    """The code's first use: its record is handed out, and the code is spent."""
+
+    record: CodeRecord
+
+
+@dataclass(frozen=True, slots=True)
+class UsedCode:
+    """The code was used before: what its first use was to issue (RFC 6749 §4.1.2 revokes it)."""
+
+    first_jti: str
+    first_session: SessionRef | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownCode:
+    """Never issued, or expired."""
+
+
+CodeResult = FreshCode | UsedCode | UnknownCode
+
+UNKNOWN_CODE = UnknownCode()
+
+
 __all__ = [
     "REJECTED",
+    "AdminTokenRecord",
     "REUSED",
+    "UNKNOWN_CODE",
     "WIDER_SCOPE",
     "AtLimit",
     "AttemptEnd",
     "AttemptResult",
+    "Change",
+    "Creation",
+    "CodeRecord",
+    "CodeResult",
     "Counted",
     "CounterKind",
+    "FreshCode",
     "GraceReplay",
+    "IdpRecord",
     "InFlight",
     "InspectedRefresh",
     "LiveSession",
@@ -177,6 +270,8 @@ __all__ = [
     "Rotated",
     "SessionInfo",
     "SessionLimits",
+    "UnknownCode",
+    "UsedCode",
     "UserChange",
     "WiderScope",
 ]

@@ -34,7 +34,7 @@ def test_cli_users_create_prints_id(cli):
     """`users create --password-stdin --json` prints the new user's id."""
     email = f"e2e-{uuid.uuid4().hex[:10]}@example.com"
 
-    created = cli("users", "create", "--email", email, "--password-stdin", stdin="pw-123\n")
+    created = cli("users", "create", "--email", email, "--password-stdin", stdin="pw-12345\n")
 
     assert uuid.UUID(created["id"])
 

@@ -67,3 +67,45 @@ def test_warns_at_start_when_redis_evicts_and_does_not_persist(tmp_path: Path) -
         "Redis maxmemory-policy is allkeys-lru: sessions may be evicted",
     ]
     assert all(w["level"] == "warning" for w in warnings)
+
+
+def test_starts_without_a_server_key_and_refuses_only_facebook_providers(tmp_path: Path) -> None:
+    """No server key: the process starts and warns; adding a Facebook provider is a clear 400,
+    an OIDC provider works."""
+    from ..admin_api import AdminHttp
+    from ..service_proc import base_env, run_cli
+
+    redis = RedisProcess(tmp_path / "redis").start()
+    env = base_env(TOKENHOUSE_REDIS__URL=redis.url)
+    del env["TOKENHOUSE_SECRETS__SERVER_KEY"]
+    env.update(TOKENHOUSE_SERVER__PORT=str(free_port()), TOKENHOUSE_LOG__FORMAT="json")
+    service = ServiceProcess(tmp_path / "service", env=env)
+    try:
+        service.start()
+        admin = AdminHttp(
+            service.admin_url, run_cli(env, "admin-tokens", "create", "--name", "t")["token"]
+        )
+        facebook = admin.request(
+            "POST", "/admin/v1/idps",
+            {"id": "fb", "kind": "facebook", "client_id": "1", "client_secret": "s"},
+        )  # fmt: skip
+        oidc = admin.request(
+            "POST", "/admin/v1/idps",
+            {"id": "g", "kind": "oidc", "issuer": "https://a.example", "client_ids": ["x"]},
+        )  # fmt: skip
+    finally:
+        service.stop()
+        redis.stop()
+
+    assert facebook == (
+        400,
+        {
+            "error": "invalid_request",
+            "error_description": "A Facebook app secret cannot be stored: the server has no "
+            "server key (TOKENHOUSE_SECRETS__SERVER_KEY).",
+        },
+    )
+    assert oidc[0] == 201
+    assert [e["event"] for e in service.events() if e["event"] == "secrets.no_server_key"] == [
+        "secrets.no_server_key"
+    ]

@@ -10,17 +10,13 @@ import pytest
 from redis import asyncio as aioredis
 
 from service.errors import StoreUnavailable
-from service.loginas.codes import (
-    CODE_TTL,
-    CodeRecord,
-    CodeState,
-    ConsumedCode,
-    code_digest,
-    new_code,
-)
+from service.loginas.codes import CODE_TTL, CodeRecord, code_digest, new_code
+from service.owners import Owner, SessionRef
 from service.store.keys import Keys
+from service.store.protocols import LoginCodeStore
+from service.store.records import UNKNOWN_CODE, CodeResult, FreshCode, UsedCode
 from service.store.redis import RedisBackend
-from service.store.redis.login_codes import LoginCodeStore
+from service.store.redis.login_codes import record_fields
 
 from ..redis_proc import free_port
 
@@ -50,12 +46,16 @@ def codes(conn: Any) -> LoginCodeStore:
 
 async def issue(codes: LoginCodeStore, ttl_ms: int = CODE_TTL * 1000) -> str:
     code = new_code()
-    assert await codes.save_code(code_digest(code), RECORD.fields(), ttl_ms) is True
+    assert await codes.save(code_digest(code), RECORD, ttl_ms) is True
     return code
 
 
-async def consume(codes: LoginCodeStore, code: str, jti: str = "jti-1") -> ConsumedCode:
-    return ConsumedCode.from_reply(await codes.consume_code(code_digest(code), jti))
+async def consume(codes: LoginCodeStore, code: str, jti: str = "jti-1") -> CodeResult:
+    return await codes.consume(code_digest(code), jti=jti, sid=f"sid-{jti}")
+
+
+def used(jti: str) -> UsedCode:
+    return UsedCode(jti, SessionRef(Owner.user(RECORD.user_id), f"sid-{jti}"))
 
 
 async def test_saved_code_is_a_hash_with_a_sixty_second_ttl(codes, conn):
@@ -66,7 +66,7 @@ async def test_saved_code_is_a_hash_with_a_sixty_second_ttl(codes, conn):
     stored = await conn.hgetall(key)
     ttl = await conn.pttl(key)
 
-    assert {k.decode(): v.decode() for k, v in stored.items()} == RECORD.fields()
+    assert {k.decode(): v.decode() for k, v in stored.items()} == record_fields(RECORD)
     assert 59_000 < ttl <= 60_000
 
 
@@ -84,17 +84,17 @@ async def test_first_consumption_hands_out_the_record(codes):
     """The first consumption gets the record."""
     code = await issue(codes)
 
-    assert await consume(codes, code) == ConsumedCode(CodeState.FRESH, RECORD)
+    assert await consume(codes, code) == FreshCode(RECORD)
 
 
 async def test_second_consumption_learns_the_code_was_used(codes):
-    """A code is single use: the second call gets USED and the jti the first one planned."""
+    """A code is single use: the second call learns the jti and session the first one planned."""
     code = await issue(codes)
     await consume(codes, code, jti="first")
 
     again = await consume(codes, code, jti="second")
 
-    assert again == ConsumedCode(CodeState.USED, first_jti="first")
+    assert again == used("first")
 
 
 async def test_consumption_keeps_the_ttl(codes, conn):
@@ -108,7 +108,7 @@ async def test_consumption_keeps_the_ttl(codes, conn):
 
 async def test_unknown_code_is_unknown(codes):
     """A code that was never issued is UNKNOWN."""
-    assert await consume(codes, new_code()) == ConsumedCode(CodeState.UNKNOWN)
+    assert await consume(codes, new_code()) == UNKNOWN_CODE
 
 
 async def test_expired_code_is_unknown(codes):
@@ -116,7 +116,7 @@ async def test_expired_code_is_unknown(codes):
     code = await issue(codes, ttl_ms=50)
     await asyncio.sleep(0.15)
 
-    assert await consume(codes, code) == ConsumedCode(CodeState.UNKNOWN)
+    assert await consume(codes, code) == UNKNOWN_CODE
 
 
 async def test_parallel_redemptions_get_the_record_once(codes):
@@ -125,10 +125,9 @@ async def test_parallel_redemptions_get_the_record_once(codes):
 
     results = await asyncio.gather(*(consume(codes, code, jti=f"j{i}") for i in range(20)))
 
-    states = [r.state for r in results]
-    assert states.count(CodeState.FRESH) == 1 and states.count(CodeState.USED) == 19
-    winner = f"j{states.index(CodeState.FRESH)}"
-    assert {r.first_jti for r in results if r.state is CodeState.USED} == {winner}
+    fresh = [i for i, r in enumerate(results) if isinstance(r, FreshCode)]
+    assert len(fresh) == 1
+    assert {r for r in results if not isinstance(r, FreshCode)} == {used(f"j{fresh[0]}")}
 
 
 async def test_saving_over_an_existing_code_changes_nothing(codes, conn):
@@ -136,10 +135,10 @@ async def test_saving_over_an_existing_code_changes_nothing(codes, conn):
     code = await issue(codes, ttl_ms=30_000)
     other = CodeRecord("cid-2", "https://x.example/cb", "user-2", "c" * 43, "op-2")
 
-    stored = await codes.save_code(code_digest(code), other.fields(), 60_000)
+    stored = await codes.save(code_digest(code), other, 60_000)
 
     assert stored is False
-    assert await consume(codes, code) == ConsumedCode(CodeState.FRESH, RECORD)
+    assert await consume(codes, code) == FreshCode(RECORD)
     assert await conn.pttl(Keys(PREFIX).login_code(code_digest(code))) <= 30_000
 
 
@@ -149,8 +148,8 @@ async def test_unreachable_redis_is_store_unavailable():
     codes = RedisBackend(conn, PREFIX, deadline=1.0).login_codes
     try:
         with pytest.raises(StoreUnavailable):
-            await codes.save_code("d" * 32, RECORD.fields(), 60_000)
+            await codes.save("d" * 32, RECORD, 60_000)
         with pytest.raises(StoreUnavailable):
-            await codes.consume_code("d" * 32, "j")
+            await codes.consume("d" * 32, jti="j", sid="s")
     finally:
         await conn.aclose()

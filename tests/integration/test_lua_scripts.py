@@ -83,7 +83,8 @@ async def rotate(
 
 
 async def test_create_session_sets_idle_ttl_and_index_expiry(store, raw):
-    """create_session: session TTL = idle TTL, index expires at the absolute expiry."""
+    """create_session: session TTL = idle TTL, index expires at the absolute expiry, the hash
+    holds the creation time."""
     before = int(time.time() * 1000)
     ae = await create(store)
     session, index = store.keys.session(OWNER, "A" * 22), store.keys.index(OWNER)
@@ -95,10 +96,12 @@ async def test_create_session_sets_idle_ttl_and_index_expiry(store, raw):
     assert MAX_MS - 2000 < index_pttl <= MAX_MS
     assert await raw.zscore(index, "A" * 22) == ae
     assert fields[b"cid"] == b"cid-1" and fields[b"scope"] == b"user"
+    assert abs(int(fields[b"t"]) - before // 1000) <= 2  # the creation time, seconds
     assert fields == {
         b"cid": b"cid-1",
         b"scope": b"user",
         b"cur": digest("t0"),
+        b"t": fields[b"t"],
     }  # expiry: index only
 
 
@@ -138,6 +141,7 @@ async def test_refresh_rotates_current_token(store, raw):
         b"scope": b"user",
         b"cur": digest("t1"),
         b"prev": digest("t0"),
+        b"t": fields[b"t"],
     }
     assert await raw.get(grace) == b"w-t1"
     assert 50_000 < await raw.pttl(grace) <= 60_000

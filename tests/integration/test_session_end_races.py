@@ -36,7 +36,10 @@ SECRET = "app-secret-value"
 
 END_COMMANDS = {
     "disable": (["users", "disable"], None),
-    "set-password --logout": (["users", "set-password", "--password-stdin", "--logout"], "new pw"),
+    "set-password --logout": (
+        ["users", "set-password", "--password-stdin", "--logout"],
+        "new password",
+    ),
     "delete": (["users", "delete"], None),
 }
 

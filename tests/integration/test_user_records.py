@@ -11,6 +11,7 @@ from redis import asyncio as aioredis
 
 from service.models import User
 from service.owners import Owner
+from service.store.records import Creation
 from service.store.redis import RedisBackend, connect
 
 from ..conftest import make_settings
@@ -89,15 +90,15 @@ async def test_an_email_left_naming_a_missing_user_is_taken_over(store, raw):
     await raw.set(store.keys.email("left@example.com"), "gone-user")
     user = User(str(uuid.uuid4()), "left@example.com", hash_secret("pw"))
 
-    assert await store.users.create(user) is True
+    assert await store.users.create(user) is Creation.CREATED
     assert await store.users.find_id("left@example.com") == user.user_id
 
 
 async def test_an_email_of_a_live_user_is_not_taken(store):
-    """create_user for an email of an existing user answers False and changes nothing."""
+    """Creating a user with the e-mail of an existing one: EMAIL_TAKEN, nothing changes."""
     first = await make_user(store, email="taken@example.com")
     second = User(str(uuid.uuid4()), "taken@example.com", hash_secret("pw"))
 
-    assert await store.users.create(second) is False
+    assert await store.users.create(second) is Creation.EMAIL_TAKEN
     assert await store.users.find_id("taken@example.com") == first.user_id
     assert await store.users.get(second.user_id) is None

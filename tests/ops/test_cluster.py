@@ -15,9 +15,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 
+from service.api.appkeys import ADMIN
 from service.app import create_app
 from service.oauth.tokens import RefreshToken
 
+from ..admin_api import call
 from ..conftest import make_settings
 from ..factories import make_client, make_user, store_of
 from ..flows import (
@@ -30,6 +32,7 @@ from ..flows import (
     refresh,
     revoke,
 )
+from ..listeners import admin_of, serve_both
 from .procs import RedisCluster
 from .prom import metric_sum, parse_metrics
 
@@ -62,11 +65,11 @@ async def http(
     settings = make_settings(
         redis={"url": cluster.url, "cluster": True}, tokens={"refresh_grace": 0}
     )
-    return await aiohttp_client(create_app(settings, signing=signing_key))
+    return await serve_both(aiohttp_client, create_app(settings, signing=signing_key))
 
 
 async def no_redis_errors(http: TestClient) -> float:
-    resp = await http.get("/metrics")
+    resp = await admin_of(http).get("/metrics")
     return metric_sum(parse_metrics(await resp.text()), "tokenhouse_redis_errors_total")
 
 
@@ -159,6 +162,32 @@ async def test_listing_scans_every_master_and_delete_user_spans_slots(
     assert listed_users == {u.user_id for u in users}
     assert await store.users.get(users[0].user_id) is None
     assert await store.users.find_id(users[0].email) is None
+    assert await no_redis_errors(http) == 0
+
+
+async def test_the_admin_api_manages_users_across_slots(http: TestClient) -> None:
+    """Through the admin listener: a user created with an identity, found, moved to another
+    e-mail, relinked and deleted, with its e-mail and identity keys in other slots."""
+    admin = admin_of(http)
+    token = (await admin.server.app[ADMIN].admin_tokens.create("cluster")).token
+    idp = {"id": "corp", "kind": "oidc", "issuer": "https://sso.example.com", "client_ids": ["a"]}
+    assert (await call(admin, "POST", "/admin/v1/idps", token, idp))[0] == 201
+    body = {"email": "c@example.com", "identities": [{"idp_id": "corp", "sub": "1"}]}
+
+    status, user, _ = await call(admin, "POST", "/admin/v1/users", token, body)
+    taken = await call(admin, "POST", "/admin/v1/users", token, {"email": "C@example.com"})
+    path = f"/admin/v1/users/{user['id']}"
+    moved = await call(admin, "PATCH", path, token, {"email": "d@example.com"})
+    relinked = await call(admin, "PUT", f"{path}/identities/corp", token, {"sub": "2"})
+    found = await store_of(http).users.find_by_identity("corp", "2")
+    deleted = await call(admin, "DELETE", path, token)
+    again = await call(admin, "POST", "/admin/v1/users", token, body)
+
+    assert status == 201 and taken[0] == 409
+    assert moved[1]["email"] == "d@example.com" and relinked[0] == 200
+    assert found is not None and found.user_id == user["id"]
+    assert deleted[0] == 204 and again[0] == 201
+    assert await store_of(http).users.find_id("d@example.com") is None
     assert await no_redis_errors(http) == 0
 
 

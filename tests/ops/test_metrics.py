@@ -20,6 +20,7 @@ from service.settings import HashingSettings
 from ..conftest import make_settings
 from ..factories import make_client, make_user, store_of
 from ..flows import INVALID_GRANT, TOKEN, UNAVAILABLE, anonymous, login, post, refresh, revoke
+from ..listeners import admin_of, serve_both
 from ..redis_proc import free_port
 from .prom import metric_sum, parse_metrics
 
@@ -46,15 +47,16 @@ Factory = Callable[..., Awaitable[TestClient]]
 def make_app(aiohttp_client: Any, redis_url: str, signing_key: Any) -> Factory:
     async def factory(**sections: dict[str, Any]) -> TestClient:
         redis = {"url": redis_url, **sections.pop("redis", {})}
-        return await aiohttp_client(
-            create_app(make_settings(redis=redis, **sections), signing=signing_key)
+        return await serve_both(
+            aiohttp_client, create_app(make_settings(redis=redis, **sections), signing=signing_key)
         )
 
     return factory
 
 
 async def scrape(http: TestClient) -> dict[str, float]:
-    resp = await http.get("/metrics")
+    """The metrics of the app behind ``http``, from its admin listener."""
+    resp = await admin_of(http).get("/metrics")
     assert resp.status == 200
     return parse_metrics(await resp.text())
 
@@ -63,7 +65,7 @@ async def test_metrics_endpoint_serves_every_series_as_prometheus_text(make_app:
     """/metrics answers Prometheus text that declares every documented metric name."""
     http = await make_app()
 
-    resp = await http.get("/metrics")
+    resp = await admin_of(http).get("/metrics")
     text = await resp.text()
 
     assert resp.status == 200
@@ -192,7 +194,8 @@ async def test_redis_errors_are_counted_per_operation(
 ) -> None:
     """A Redis that does not answer gives 503 and one tokenhouse_redis_errors_total{op}."""
     dead = f"redis://127.0.0.1:{free_port()}/0"
-    http = await aiohttp_client(create_app(make_settings(redis={"url": dead}), signing=signing_key))
+    app = create_app(make_settings(redis={"url": dead}), signing=signing_key)
+    http = await serve_both(aiohttp_client, app)
 
     status, body = await anonymous(http, "no-such-client")
     samples = await scrape(http)

@@ -53,7 +53,7 @@ class At:
     """Requests against one server's base URL through a shared session."""
 
     def __init__(self, session: aiohttp.ClientSession, server: ServiceProcess) -> None:
-        self.session, self.base = session, server.url
+        self.session, self.base, self.admin = session, server.url, server.admin_url
 
     def post(self, path: str, **kw: Any) -> Any:
         return self.session.post(self.base + path, **kw)
@@ -88,7 +88,7 @@ async def scrape_workers(at: At, within: float = 30.0) -> dict[float, float]:
     workers: dict[float, float] = {}
     deadline = time.monotonic() + within
     while len(workers) < 2 and time.monotonic() < deadline:
-        async with at.get("/metrics") as resp:
+        async with at.session.get(at.admin + "/metrics") as resp:
             samples = parse_metrics(await resp.text())
         workers[samples["tokenhouse_sessions_created_created"]] = samples[
             "tokenhouse_sessions_created_total"

@@ -23,6 +23,7 @@ from service.models import Client, User
 from ..conftest import make_settings
 from ..factories import make_client, make_user, store_of
 from ..flows import UNAVAILABLE, introspect, login, ok, refresh
+from ..listeners import admin_of, serve_both
 from ..redis_proc import RedisProcess
 from .procs import SentinelSet
 from .prom import metric_sum, parse_metrics
@@ -44,7 +45,7 @@ def sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelSet]:
 async def http(aiohttp_client: Any, sentinel: SentinelSet, signing_key: Any) -> TestClient:
     sentinel.wait_stable()
     settings = make_settings(redis={"url": sentinel.url})
-    return await aiohttp_client(create_app(settings, signing=signing_key))
+    return await serve_both(aiohttp_client, create_app(settings, signing=signing_key))
 
 
 def _offset(node: RedisProcess, field: str) -> int:
@@ -103,7 +104,7 @@ async def test_service_recovers_after_the_master_is_killed(
     assert sentinel.master_port() != old_master.port
     assert (await refresh(http, client.client_id, before["refresh_token"]))[0] == 200
     assert (await login(http, client.client_id, user.email, "pw"))[0] == 200
-    resp = await http.get("/metrics")
+    resp = await admin_of(http).get("/metrics")
     assert metric_sum(parse_metrics(await resp.text()), "tokenhouse_redis_errors_total") >= 1
 
     sentinel.rejoin(old_master)  # back as the new master's replica for the next test

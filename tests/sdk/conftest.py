@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from ..e2e.api_client import Api
+from ..idp_proc import IdpProcess
 from ..redis_proc import RedisProcess, free_port
 from ..service_proc import CONFIG_DIR, ServiceProcess, base_env, run_cli
 from .gateway import Gateway
@@ -100,6 +101,19 @@ class Stack:
         listed: list[Any] = self.cli("sessions", "list", *which)
         return listed
 
+    def admin_token(self) -> str:
+        """A new admin token, as a marketplace backend is given one."""
+        return str(self.cli("admin-tokens", "create", "--name", "sdk backend")["token"])
+
+    def add_oidc_idp(self, idp: IdpProcess) -> str:
+        """The local IdP as an OIDC provider of a new id (added with the CLI); the id."""
+        idp_id = f"local-{secrets.token_hex(3)}"
+        self.cli(
+            "idps", "add", "--id", idp_id, "--kind", "oidc", "--issuer", idp.issuer,
+            "--client-id", idp.client_id,
+        )  # fmt: skip
+        return idp_id
+
     def events(self, name: str) -> list[dict[str, Any]]:
         """The service's log events of one name."""
         return [e for e in self.server.events() if e.get("event") == name]
@@ -160,6 +174,14 @@ def short_stack(
     """tokenhouse whose access tokens expire after three seconds."""
     workdir = tmp_path_factory.mktemp("sdk-serve-short")
     yield from _start_stack(sdk_redis, workdir, "sdkshort:", SHORT_ACCESS_TTL)
+
+
+@pytest.fixture(scope="session")
+def idp_process(node: str) -> Iterator[IdpProcess]:
+    """The local identity provider as a process: discovery, keys and ID tokens for loginWithIdp."""
+    idp = IdpProcess().start()
+    yield idp
+    idp.stop()
 
 
 @pytest.fixture

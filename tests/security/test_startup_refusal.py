@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -78,6 +79,13 @@ def hmac_key_dir(base: Path) -> Path:
     directory.mkdir()
     (directory / "hmac.pem").write_text(secrets.token_urlsafe(32), encoding="ascii")
     return directory
+
+
+def short_key_file(base: Path) -> Path:
+    """A server key file holding 16 bytes: a key given, but too weak to use."""
+    path = base / "server.key"
+    path.write_text(base64.b64encode(secrets.token_bytes(16)).decode(), encoding="ascii")
+    return path
 
 
 def test_symmetric_key_in_key_dir_is_refused_by_create_app(tmp_path):
@@ -166,6 +174,12 @@ def cli_cases(tmp: Path) -> dict[str, tuple[list[str], dict[str, str], int, str]
             f"key 'hmac' {SYMMETRIC}",
         ),
         "jose-backend": ([sys.executable, "-c", PATCH_BACKEND], {}, 1, BACKEND),
+        "short-server-key": (
+            serve,
+            {"TOKENHOUSE_SECRETS__SERVER_KEY_FILE": str(short_key_file(tmp))},
+            2,
+            "secrets.server_key_file must hold base64 of at least 32 random bytes",
+        ),
     }
 
 

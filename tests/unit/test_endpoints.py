@@ -61,9 +61,18 @@ async def test_metadata_derives_endpoints_from_issuer(make_client, issuer, base)
     assert body["introspection_endpoint"] == f"{base}/v1/auth/introspect"
     assert body["jwks_uri"] == f"{base}/.well-known/jwks.json"
     assert sorted(body["grant_types_supported"]) == sorted(
-        ["client_credentials", "password", "refresh_token", "token_exchange", EXCHANGE_URN]
+        [
+            "authorization_code",
+            "client_credentials",
+            "password",
+            "refresh_token",
+            "token_exchange",
+            EXCHANGE_URN,
+        ]
     )
-    assert body["response_types_supported"] == []
+    assert body["response_types_supported"] == ["code"]
+    assert body["code_challenge_methods_supported"] == ["S256"]
+    assert "user:limited" in body["scopes_supported"]
     assert "client_secret_basic" in body["token_endpoint_auth_methods_supported"]
 
 

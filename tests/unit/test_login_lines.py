@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from service.oauth.login_lines import WaitingLines
 from service.store.records import LoginCounter
+from service.throttling.lines import WaitingLines
 
 ACCOUNT = LoginCounter.account("a@example.com")
 

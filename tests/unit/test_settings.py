@@ -176,6 +176,17 @@ def test_config_error_message_lists_every_problem():
         ({"TOKENHOUSE_TOKENS__LEEWAY": "60"}, "tokens.leeway must be between 0 and 10"),
         ({"TOKENHOUSE_SERVER__BODY_LIMIT": "100"}, "server.body_limit must be between"),
         ({"TOKENHOUSE_REDIS__PREFIX": "{th}"}, "redis.prefix must be non-empty"),
+        ({"TOKENHOUSE_ADMIN__PORT": "70000"}, "admin.port must be 1-65535, got 70000"),
+        ({"TOKENHOUSE_ADMIN__PORT": "8080"}, "admin.port must differ from server.port"),
+        ({"TOKENHOUSE_SECRETS__SERVER_KEY": "c2hvcnQ="}, "secrets.server_key must be base64 of"),
+        ({"TOKENHOUSE_SECRETS__SERVER_KEY": "not base64 !"}, "secrets.server_key must be base64"),
+        (
+            {
+                "TOKENHOUSE_SECRETS__SERVER_KEY": "A" * 44,
+                "TOKENHOUSE_SECRETS__SERVER_KEY_FILE": "k",
+            },
+            "secrets.server_key and secrets.server_key_file are both set",
+        ),
     ],
 )
 def test_validate_refuses_dangerous_settings(environ, fragment):
@@ -210,6 +221,37 @@ def test_production_with_everything_set_loads(tmp_path):
     assert loaded.production and loaded.server.host == "0.0.0.0"
 
 
+def test_the_admin_listener_has_its_own_address():
+    """TOKENHOUSE_ADMIN__HOST / __PORT set the admin listener; 127.0.0.1:8081 by default."""
+    default = load_settings({"TOKENHOUSE_ENV": "test"}, CONFIG_DIR)
+    moved = load_settings(
+        {"TOKENHOUSE_ADMIN__HOST": "0.0.0.0", "TOKENHOUSE_ADMIN__PORT": "9091"}, CONFIG_DIR
+    )
+
+    assert (default.admin.host, default.admin.port) == ("127.0.0.1", 8081)
+    assert (moved.admin.host, moved.admin.port) == ("0.0.0.0", 9091)
+
+
+def test_the_server_key_comes_from_the_environment_and_is_never_shown():
+    """A good key loads (standard or URL-safe base64); its text is in no repr or problem."""
+    key = "q" * 43 + "="
+    loaded = load_settings({"TOKENHOUSE_SECRETS__SERVER_KEY": key}, CONFIG_DIR)
+    problems = problems_of({"TOKENHOUSE_SECRETS__SERVER_KEY": "sekrit-" + "z" * 10})
+
+    assert loaded.secrets.server_key == key
+    assert key not in repr(loaded)
+    assert "sekrit" not in repr(problems)
+
+
+def test_config_files_may_not_hold_secrets(tmp_path):
+    """A [secrets] section in a config file is refused: secrets come from env vars or files."""
+    (tmp_path / "defaults.toml").write_text('[secrets]\nserver_key = "' + "A" * 44 + '"\n')
+
+    assert problems_of({}, tmp_path) == [
+        "defaults.toml: [secrets] belongs in the environment or a file"
+    ]
+
+
 def test_validate_lists_several_problems_at_once():
     """validate() returns every problem, not only the first."""
     bad = replace(
@@ -238,3 +280,29 @@ def test_a_negative_busy_wait_is_refused():
     problems = problems_of({"TOKENHOUSE_THROTTLE__BUSY_WAIT": "-1"})
 
     assert problems == ["throttle.busy_wait must be >= 0 (0 = refuse at once)"]
+
+
+def test_grants_enabled_names_only_known_grant_types():
+    """grants.enabled with an unknown grant type refuses to start, naming it."""
+    problems = problems_of(
+        {"TOKENHOUSE_ENV": "test", "TOKENHOUSE_GRANTS__ENABLED": "password implicit"}
+    )
+
+    assert len(problems) == 1 and "implicit" in problems[0]
+
+
+def test_grants_enabled_can_leave_login_as_out():
+    """TOKENHOUSE_GRANTS__ENABLED without authorization_code loads (login-as switched off)."""
+    enabled = "client_credentials password token_exchange refresh_token"
+
+    loaded = load_settings({"TOKENHOUSE_ENV": "test", "TOKENHOUSE_GRANTS__ENABLED": enabled})
+
+    assert loaded.grants.enabled == enabled
+
+
+def test_known_grant_types_are_the_grant_tables():
+    """settings.GRANT_TYPES names exactly the grants of oauth/grants ALL_GRANTS."""
+    from service.oauth.grants import ALL_GRANTS
+    from service.settings import GRANT_TYPES
+
+    assert sorted(GRANT_TYPES.split()) == sorted(g.grant_type for g in ALL_GRANTS)

@@ -2,7 +2,11 @@
 
 A marketplace client proves its secret and presents a live ``user`` access token issued to it;
 it gets a ``trusted:user`` access token for the same user and session, and no refresh token.
-The subject's session must still be alive in Redis, so a logout cannot be undone.
+The subject's session must still be alive in Redis, so a logout cannot be undone. A login-as
+token (``user:limited``) is never exchanged: an operator must not gain ``trusted:user``. That
+refusal is ``400 invalid_scope`` (the scope asked for exceeds the one granted, RFC 6749 §5.2),
+not 401: on 401 the SDK would try to refresh, and a login-as session has no refresh token, so
+the operator would be dropped to an anonymous session for nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import structlog
 from ... import context
 from ...crypto.jwt import InvalidJwt
 from ...errors import ErrorCode, OAuthError
+from ...loginas.authorize import LIMITED_SCOPE
 from ...models import Client, ClientKind, TokenRequest, TokenResponse
 from ...owners import Owner, SessionRef
 from ..scopes import TRUSTED_USER, USER, grant_scope
@@ -53,6 +58,12 @@ class TokenExchangeGrant:
                 ErrorCode.INVALID_GRANT, "The subject_token is invalid.", detail=str(exc)
             ) from exc
         ref = SessionRef.parse(claims.get("sid"))
+        if claims["scope"] == LIMITED_SCOPE and claims["client_id"] == client.client_id:
+            raise OAuthError(
+                ErrorCode.INVALID_SCOPE,
+                "A login-as token cannot be exchanged.",
+                detail="user:limited subject token",
+            )
         if claims["scope"] != USER or claims["client_id"] != client.client_id or ref is None:
             raise OAuthError(
                 ErrorCode.INVALID_GRANT,

@@ -15,8 +15,9 @@ end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ae = now + tonumber(ARGV[6])
--- The absolute expiry lives only in the index (its score): one copy, and a smaller hash.
-redis.call('HSET', KEYS[1], 'cid', ARGV[2], 'scope', ARGV[3], 'cur', ARGV[4])
+-- The absolute expiry lives only in the index (its score): one copy, and a smaller hash; 't'
+-- is the creation time in seconds (what operators list).
+redis.call('HSET', KEYS[1], 'cid', ARGV[2], 'scope', ARGV[3], 'cur', ARGV[4], 't', t[1])
 redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[5]), tonumber(ARGV[6])))
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZADD', KEYS[2], ae, ARGV[1])

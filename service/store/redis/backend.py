@@ -8,16 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...crypto.sealing import Sealer
 from ...errors import StoreUnavailable
 from ..keys import Keys
 from ..protocols import StoreObserver
-from .accounts import RedisClients, RedisUsers
+from .admin_tokens import RedisAdminTokens
+from .clients import RedisClients
 from .connection import close
-from .login_codes import LoginCodeStore
+from .idps import RedisIdps
+from .login_codes import RedisLoginCodes
+from .operators import RedisOperators, RedisOperatorSessions
 from .revocations import RedisRevocations
 from .runner import Runner, text
 from .sessions import RedisSessions
 from .throttle import RedisLoginThrottle
+from .users import RedisUsers
 
 
 class RedisBackend:
@@ -30,6 +35,7 @@ class RedisBackend:
         *,
         deadline: float = 2.0,
         observer: StoreObserver | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self.redis = redis
         self.keys = Keys(prefix)
@@ -39,7 +45,11 @@ class RedisBackend:
         self.sessions = RedisSessions(self.runner, self.keys)
         self.revocations = RedisRevocations(self.runner, self.keys)
         self.throttle = RedisLoginThrottle(self.runner, self.keys)
-        self.login_codes = LoginCodeStore(self.runner, self.keys)
+        self.login_codes = RedisLoginCodes(self.runner, self.keys)
+        self.operators = RedisOperators(self.runner, self.keys)
+        self.operator_sessions = RedisOperatorSessions(self.runner, self.keys)
+        self.admin_tokens = RedisAdminTokens(self.runner, self.keys)
+        self.idps = RedisIdps(self.runner, self.keys, sealer)
 
     async def ping(self) -> bool:
         return bool(await self.runner.run("ping", self.redis.ping))

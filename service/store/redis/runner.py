@@ -45,8 +45,15 @@ SCRIPTS = (
     "rehash_password",
     "swap_value",
     "delete_client",
+    "update_client",
+    "user_directory",
     "save_login_code",
     "consume_login_code",
+    "create_operator",
+    "delete_operator",
+    "set_operator_disabled",
+    "start_operator_session",
+    "check_operator_session",
 )
 
 
@@ -57,6 +64,16 @@ def lua(name: str) -> str:
 def text(value: Any) -> str:
     """A Redis reply value as text."""
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def fields_of(raw: Any) -> dict[str, str]:
+    """An HGETALL reply as text."""
+    return {text(k): text(v) for k, v in raw.items()}
+
+
+def pairs(fields: dict[str, Any]) -> list[Any]:
+    """A mapping as the field, value words a hash script takes."""
+    return [word for pair in fields.items() for word in pair]
 
 
 class Runner:

@@ -137,17 +137,22 @@ class RedisSessions:
 
         async def collect() -> list[SessionInfo]:
             members = await redis.zrange(keys.index(owner), 0, -1, withscores=True)
+            sids = [text(sid) for sid, _ in members]
+            pipe = redis.pipeline(transaction=False)  # the owner's keys: one slot
+            for sid in sids:
+                pipe.hmget(keys.session(owner, sid), "cid", "scope", "t")
+                pipe.pttl(keys.session(owner, sid))
+            replies = await pipe.execute() if sids else []
             out = []
-            for sid_raw, expiry in members:
-                sid = text(sid_raw)
-                data = await redis.hmget(keys.session(owner, sid), "cid", "scope")
+            for (sid, (_, expiry)), data, ttl in zip(
+                zip(sids, members, strict=True), replies[::2], replies[1::2], strict=True
+            ):
                 if data[0] is None:
                     continue
-                ttl = await redis.pttl(keys.session(owner, sid))
+                created = int(text(data[2])) if data[2] is not None else 0
+                ref = SessionRef(owner, sid)
                 out.append(
-                    SessionInfo(
-                        SessionRef(owner, sid), text(data[0]), text(data[1]), int(expiry), int(ttl)
-                    )
+                    SessionInfo(ref, text(data[0]), text(data[1]), int(expiry), int(ttl), created)
                 )
             return out
 

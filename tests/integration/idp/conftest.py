@@ -7,6 +7,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestClient
 from structlog.testing import capture_logs
 
 from service.idp.config import FacebookIdp, OidcIdp
@@ -15,10 +16,10 @@ from service.idp.fetch import new_session
 from service.idp.oidc import OidcVerifier
 
 from ...idp_server import LocalIdp
+from ...social import SECOND_CLIENT, Social
 
 # A behaviour bound for "about 2 s" (the fetch budget), generous for a loaded 2-core box.
 UNAVAILABLE_BOUND = 3.5
-SECOND_CLIENT = "second-client"
 
 
 class Ticker:
@@ -86,3 +87,9 @@ def assert_no_token_text(token: str, error: BaseException, logs: list[dict[str, 
     texts = [str(error), repr(error), repr(error.__cause__), repr(error.__context__), repr(logs)]
     for text in texts:
         assert not any(p in text for p in parts), text
+
+
+@pytest.fixture
+async def social(client: TestClient, idp: LocalIdp) -> Social:
+    """The real app on real Redis with the local IdP configured (OIDC and Facebook)."""
+    return await Social.configure(client, idp)

@@ -1,44 +1,81 @@
-"""The login-as steps over HTTP, on the building blocks composed by tests/loginas_rehearsal.py.
+"""The login-as steps over HTTP against the real process: the pages on its admin listener, the
+grant on its public one.
 
-Each test gets a fresh rehearsal app (real redis-server, real codec and hasher) with one
-marketplace app, one user and one operator, and an aiohttp client whose cookie jar plays the
-operator's browser. Once the admin listener is wired these tests move to the real process.
+One ``tokenhouse serve`` (its own redis-server) for the module, with a marketplace app whose
+redirect URI is registered, two users and an operator, all made with the CLI as an operator
+would. Each test drives its own "browser" (an aiohttp session with a cookie jar); tests that
+disable or delete someone make their own.
 """
 
 from __future__ import annotations
 
-import html
-import re
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
+import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient
 
 from service.loginas import pkce
-from service.loginas.authorize import LoginAsApp
-from service.models import ClientKind, User
 
-from ...loginas_rehearsal import OPERATOR, OPERATOR_PASSWORD, Rehearsal, start_rehearsal
+from ...login_as import (
+    OPERATOR_PASSWORD,
+    LoginAsService,
+    action_of,
+    csrf_of,
+    query_of,
+    start_login_as_service,
+)
+from ...redis_proc import RedisProcess
 
-CLIENT_ID = "cid-market"
-OTHER_CLIENT_ID = "cid-other"
 REDIRECT = "https://market.example/api/login-as"
-USER = User("user-1", "maria@example.com", "unused")
-OTHER_USER = User("user-2", "jussi@example.com", "unused")
 VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 STATE = "st-Yp0v3fXK1oXjD9Yq0hV6zj9zEwqfJj7r3p1JtX0V"
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]*)"')
-ACTION_RE = re.compile(r'<form method="post" action="([^"]*)"')
+SESSION_COOKIE = "tokenhouse-operator"
 
 
-def authorize_query(**overrides: str | None) -> str:
-    params = {
+@dataclass(frozen=True)
+class World:
+    """The running service and what the CLI made in it."""
+
+    service: LoginAsService
+    redis: RedisProcess
+    app: dict[str, Any]  # "Sauna Market", redirect URI REDIRECT
+    other_app: dict[str, Any]  # "Other Market", the same redirect URI
+    user: dict[str, Any]
+    other_user: dict[str, Any]
+    operator: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    workdir = tmp_path_factory.mktemp("login-as")
+    redis = RedisProcess(workdir).start()
+    service = start_login_as_service(
+        workdir, redis.url, TOKENHOUSE_THROTTLE__SOURCE_FAILURES="100000"
+    )
+    try:
+        yield World(
+            service,
+            redis,
+            app=service.new_app("Sauna Market", REDIRECT, secret=True),
+            other_app=service.new_app("Other Market", REDIRECT),
+            user=service.new_user("maria@example.com"),
+            other_user=service.new_user("jussi@example.com"),
+            operator=service.new_operator("support@example.com"),
+        )
+    finally:
+        service.process.stop()
+        redis.stop()
+
+
+def authorize_query(world: World, **overrides: str | None) -> str:
+    params: dict[str, str | None] = {
         "response_type": "code",
-        "client_id": CLIENT_ID,
+        "client_id": world.app["client_id"],
         "redirect_uri": REDIRECT,
-        "user_id": USER.user_id,
+        "user_id": world.user["id"],
         "state": STATE,
         "code_challenge": pkce.s256(VERIFIER),
         "code_challenge_method": "S256",
@@ -47,77 +84,106 @@ def authorize_query(**overrides: str | None) -> str:
     return urlencode({k: v for k, v in params.items() if v is not None})
 
 
-def csrf_of(page: str, index: int = 0) -> str:
-    return html.unescape(CSRF_RE.findall(page)[index])
+class Audit:
+    """The audit events the service logs from now on (its log is shared by the module)."""
+
+    def __init__(self, world: World) -> None:
+        self.service = world.service
+        self.start = len(world.service.process.events())
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        return [e for e in self.service.process.events()[self.start :] if e.get("event") == name]
+
+    def outcomes(self, name: str) -> list[str]:
+        return [e["outcome"] for e in self.events(name)]
+
+    def rows(self, name: str) -> list[tuple[str | None, str | None, str | None, str]]:
+        return [(e["operator"], e["user"], e["app"], e["outcome"]) for e in self.events(name)]
 
 
-def action_of(page: str, index: int = 0) -> str:
-    return html.unescape(ACTION_RE.findall(page)[index])
-
-
-def query_of(location: str) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(location).query)
+@pytest.fixture
+def audit(world: World) -> Audit:
+    return Audit(world)
 
 
 @dataclass
-class Operator:
-    """The operator's browser: an aiohttp client with a cookie jar."""
+class Browser:
+    """An operator's browser: a session with a cookie jar on the admin listener."""
 
-    client: TestClient
-    rehearsal: Rehearsal
+    http: aiohttp.ClientSession
+    world: World
 
     async def open(self, **overrides: str | None) -> tuple[int, str, Any]:
-        resp = await self.client.get(
-            f"/api/authorize-as?{authorize_query(**overrides)}", allow_redirects=False
+        resp = await self.http.get(
+            f"/api/authorize-as?{authorize_query(self.world, **overrides)}", allow_redirects=False
         )
         return resp.status, await resp.text(), resp
 
     async def sign_in(
-        self, page: str, *, email: str = OPERATOR, password: str = OPERATOR_PASSWORD, **extra: str
+        self,
+        page: str,
+        *,
+        email: str | None = None,
+        password: str = OPERATOR_PASSWORD,
+        **extra: str,
     ) -> Any:
-        form = {"csrf_token": csrf_of(page), "email": email, "password": password, **extra}
-        return await self.client.post(action_of(page), data=form, allow_redirects=False)
+        form = {
+            "csrf_token": csrf_of(page),
+            "email": email or self.world.operator["email"],
+            "password": password,
+            **extra,
+        }
+        return await self.http.post(action_of(page), data=form, allow_redirects=False)
 
-    async def signed_in(self, **overrides: str | None) -> str:
-        """Sign in from the authorize page; the confirmation page's HTML."""
+    async def signed_in(self, *, email: str | None = None, **overrides: str | None) -> str:
+        """Sign in from the authorize page (unless signed in already); the confirmation page."""
         _, page, _ = await self.open(**overrides)
-        if 'name="confirm"' in page:  # signed in already
+        if 'name="confirm"' in page:
             return page
-        resp = await self.sign_in(page)
+        resp = await self.sign_in(page, email=email)
         assert resp.status == 303, await resp.text()
-        confirm = await self.client.get(resp.headers["Location"], allow_redirects=False)
-        assert confirm.status == 200
+        confirm = await self.http.get(resp.headers["Location"], allow_redirects=False)
+        assert confirm.status == 200, await confirm.text()
         return await confirm.text()
 
     async def press(self, page: str, button: str, **form: str) -> Any:
         data = {"csrf_token": csrf_of(page), button: "1", **form}
-        return await self.client.post(action_of(page), data=data, allow_redirects=False)
+        return await self.http.post(action_of(page), data=data, allow_redirects=False)
 
     async def code(self, **overrides: str | None) -> str:
         """Sign in and confirm; the code the app receives."""
         resp = await self.press(await self.signed_in(**overrides), "confirm")
-        assert resp.status == 302
+        assert resp.status == 302, await resp.text()
         return query_of(resp.headers["Location"])["code"][0]
 
+    def session_cookie(self) -> str | None:
+        for cookie in self.http.cookie_jar:
+            if cookie.key == SESSION_COOKIE:
+                return cookie.value
+        return None
 
-@pytest.fixture
-async def rehearsal(aiohttp_server, redis_url, signing_key) -> Rehearsal:
-    started = await start_rehearsal(aiohttp_server, redis_url, signing_key, code_ttl_ms=60_000)
-    d = started.directory
-    d.apps[CLIENT_ID] = LoginAsApp(CLIENT_ID, "Sauna Market", ClientKind.MARKETPLACE, (REDIRECT,))
-    d.apps[OTHER_CLIENT_ID] = LoginAsApp(
-        OTHER_CLIENT_ID, "Other Market", ClientKind.MARKETPLACE, (REDIRECT,)
-    )
-    d.users[USER.user_id] = USER
-    d.users[OTHER_USER.user_id] = OTHER_USER
-    return started
+
+async def _browser(world: World) -> Browser:
+    jar = aiohttp.CookieJar(unsafe=True)  # cookies of 127.0.0.1
+    return Browser(aiohttp.ClientSession(world.service.console_url, cookie_jar=jar), world)
 
 
 @pytest.fixture
-async def operator(aiohttp_client, rehearsal) -> Operator:
-    return Operator(await aiohttp_client(rehearsal.server), rehearsal)
+async def operator(world: World) -> AsyncIterator[Browser]:
+    browser = await _browser(world)
+    yield browser
+    await browser.http.close()
 
 
 @pytest.fixture
-async def another_browser(aiohttp_client, rehearsal) -> Operator:
-    return Operator(await aiohttp_client(rehearsal.server), rehearsal)
+async def another_browser(world: World) -> AsyncIterator[Browser]:
+    browser = await _browser(world)
+    yield browser
+    await browser.http.close()
+
+
+@pytest.fixture
+async def public(world: World) -> AsyncIterator[aiohttp.ClientSession]:
+    """The public listener, as the marketplace's server reaches it."""
+    async with aiohttp.ClientSession(world.service.url) as http:
+        yield http

@@ -162,7 +162,7 @@ async def test_missing_grant_type_is_400(client, services, store):
     assert body == invalid_request("The grant_type parameter is required.")
 
 
-@pytest.mark.parametrize("grant_type", ["authorization_code", "implicit", "PASSWORD", "urn:x"])
+@pytest.mark.parametrize("grant_type", ["implicit", "device_code", "PASSWORD", "urn:x"])
 async def test_unknown_grant_type_is_400_unsupported(client, services, store, grant_type):
     """An unknown grant_type is 400 unsupported_grant_type."""
     app = await new_app(store)

@@ -1,16 +1,9 @@
-"""Authorization codes: shape, digest, the stored record and the consume script's replies."""
+"""Authorization codes: shape, digest, and the record's fields in Redis."""
 
 from __future__ import annotations
 
-from service.loginas.codes import (
-    CODE_TTL,
-    CodeRecord,
-    CodeState,
-    ConsumedCode,
-    code_digest,
-    is_code,
-    new_code,
-)
+from service.loginas.codes import CODE_TTL, CodeRecord, code_digest, is_code, new_code
+from service.store.redis.login_codes import record_fields, record_of
 
 RECORD = CodeRecord(
     client_id="cid-1",
@@ -48,7 +41,7 @@ def test_digest_is_stable_and_does_not_contain_the_code():
 
 def test_record_holds_no_code():
     """The stored fields are the bindings and the operator; the code is not among them."""
-    assert RECORD.fields() == {
+    assert record_fields(RECORD) == {
         "client_id": "cid-1",
         "redirect_uri": "https://market.example/api/login-as",
         "user_id": "user-1",
@@ -58,37 +51,29 @@ def test_record_holds_no_code():
 
 
 def test_record_round_trips_through_its_fields():
-    """A record read back from its fields is the same record."""
-    assert CodeRecord.from_fields(RECORD.fields()) == RECORD
+    """A record read back from its fields is the same record (extra fields ignored)."""
+    assert record_of({**record_fields(RECORD), "used": "jti"}) == RECORD
 
 
 def test_record_with_a_missing_field_is_none():
     """A hash missing a binding is not a record."""
-    fields = RECORD.fields()
+    fields = record_fields(RECORD)
     del fields["code_challenge"]
 
-    assert CodeRecord.from_fields(fields) is None
+    assert record_of(fields) is None
 
 
-def test_reply_of_a_fresh_code():
-    """{1, field, value, ...} is a fresh code with its record (extra fields ignored)."""
-    flat = [x for pair in RECORD.fields().items() for x in pair]
+async def test_a_fresh_code_whose_record_lacks_a_binding_is_unknown():
+    """A stored hash missing a binding cannot be redeemed: the store answers UNKNOWN_CODE."""
+    import fakeredis
 
-    assert ConsumedCode.from_reply(["1", *flat]) == ConsumedCode(CodeState.FRESH, RECORD)
+    from service.store.records import UNKNOWN_CODE
+    from service.store.redis import RedisBackend
 
+    backend = RedisBackend(fakeredis.aioredis.FakeRedis(), "th:")
+    fields = record_fields(RECORD)
+    del fields["operator_id"]
+    await backend.redis.hset(backend.keys.login_code("d" * 32), mapping=fields)
 
-def test_reply_of_a_used_code():
-    """{2, jti} is a used code naming the token its first use was to get."""
-    assert ConsumedCode.from_reply(["2", "jti-1"]) == ConsumedCode(
-        CodeState.USED, first_jti="jti-1"
-    )
-
-
-def test_reply_of_an_unknown_code():
-    """{0} is an unknown or expired code."""
-    assert ConsumedCode.from_reply(["0"]) == ConsumedCode(CodeState.UNKNOWN)
-
-
-def test_fresh_reply_with_a_broken_record_counts_as_unknown():
-    """A fresh reply whose record lacks a binding cannot be redeemed."""
-    assert ConsumedCode.from_reply(["1", "client_id", "cid-1"]).state is CodeState.UNKNOWN
+    assert await backend.login_codes.consume("d" * 32, jti="j", sid="s") == UNKNOWN_CODE
+    await backend.close()

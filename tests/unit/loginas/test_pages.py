@@ -41,7 +41,7 @@ class Page(HTMLParser):
             self.forms[-1].inputs.append(attributes)
         elif tag == "button":
             self.forms[-1].buttons.append(attributes)
-        if tag not in ("input", "meta", "link"):
+        if tag not in ("input", "meta", "link", "wbr"):  # void elements
             self._open.append(tag)
 
     def handle_endtag(self, tag):
@@ -108,6 +108,23 @@ def test_sign_in_form_keeps_the_email_but_never_a_password():
 def test_confirmation_names_user_and_app():
     """The heading reads "Log in as <user e-mail> on <app name>"."""
     assert Page(confirm()).text["h1"] == "Log in as user@example.com on Sauna Market"
+
+
+def test_a_long_email_may_wrap_after_its_at_sign_only():
+    """The user's e-mail carries one line-break opportunity, after the @, and stays escaped."""
+    html = confirm(user_email="o'<b>@example.com")
+
+    assert "o&#x27;&lt;b&gt;@<wbr>example.com" in html
+    assert Page(confirm(user_email="o'<b>@example.com")).text["h1"].startswith("Log in as o'<b>@")
+
+
+def test_the_cursor_starts_where_the_operator_types_next():
+    """E-mail first; after a refused sign-in (e-mail kept) the password."""
+    fresh = {i["name"]: i for i in Page(sign_in()).forms[0].inputs}
+    again = {i["name"]: i for i in Page(sign_in(email="ops@example.com")).forms[0].inputs}
+
+    assert ("autofocus" in fresh["email"], "autofocus" in fresh["password"]) == (True, False)
+    assert ("autofocus" in again["email"], "autofocus" in again["password"]) == (False, True)
 
 
 def test_confirmation_form_has_confirm_and_cancel():

@@ -7,16 +7,18 @@ import pytest
 from service.errors import OAuthError
 from service.loginas import pkce
 from service.loginas.audit import Outcome
-from service.loginas.codes import CodeRecord, CodeState, ConsumedCode, new_code
+from service.loginas.codes import CodeRecord, new_code
 from service.loginas.redemption import Redemption, decide, parse_redemption, refusal
 from service.models import ClientCredentials, TokenRequest, User
+from service.store.records import UNKNOWN_CODE, FreshCode, UsedCode
 
 VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 REDIRECT = "https://market.example/api/login-as"
 CODE = new_code()
 RECORD = CodeRecord("cid-1", REDIRECT, "user-1", pkce.s256(VERIFIER), "op-1")
 USER = User("user-1", "u@example.com", "hash")
-FRESH = ConsumedCode(CodeState.FRESH, RECORD)
+FRESH = FreshCode(RECORD)
+USED = UsedCode("j", None)
 
 
 def request(**params: str) -> TokenRequest:
@@ -83,9 +85,9 @@ def test_right_redemption_is_issued():
         ({"code_verifier": "short"}, FRESH, Outcome.WRONG_VERIFIER),
         ({"redirect_uri": REDIRECT + "/"}, FRESH, Outcome.WRONG_REDIRECT_URI),
         ({"client_id": "cid-2"}, FRESH, Outcome.WRONG_CLIENT),
-        ({}, ConsumedCode(CodeState.USED, first_jti="j"), Outcome.REUSED_CODE),
-        ({}, ConsumedCode(CodeState.UNKNOWN), Outcome.UNKNOWN_CODE),
-        ({"code": "not-a-code"}, ConsumedCode(CodeState.UNKNOWN), Outcome.UNKNOWN_CODE),
+        ({}, USED, Outcome.REUSED_CODE),
+        ({}, UNKNOWN_CODE, Outcome.UNKNOWN_CODE),
+        ({"code": "not-a-code"}, UNKNOWN_CODE, Outcome.UNKNOWN_CODE),
     ],
     ids=[
         "wrong-verifier",
@@ -105,9 +107,7 @@ def test_code_refusals(changed, consumed, outcome):
 
 def test_reuse_is_reported_before_anything_else():
     """A used code is REUSED_CODE even when the rest of the request is right."""
-    used = ConsumedCode(CodeState.USED, first_jti="j")
-
-    assert decide(redemption(), used, user=USER, operator_active=True) is Outcome.REUSED_CODE
+    assert decide(redemption(), USED, user=USER, operator_active=True) is Outcome.REUSED_CODE
 
 
 @pytest.mark.parametrize(
