@@ -78,20 +78,29 @@ def parse_form(body: bytes) -> dict[str, str]:
 async def read_form(request: web.Request) -> dict[str, str]:
     # The common case is the exact header the SDKs send: no need to parse it.
     if request.headers.get("Content-Type") != FORM:
-        if request.content_type != FORM:
-            raise bad_request("The body must be application/x-www-form-urlencoded.")
-        charset = request.charset
-        if charset is not None and charset.lower() not in ("utf-8", "utf8"):
-            raise bad_request("Only the UTF-8 charset is supported.")
+        require_utf8_body(request, FORM, "The body must be application/x-www-form-urlencoded.")
+    return parse_form(await read_body(request))
+
+
+def require_utf8_body(request: web.Request, content_type: str, wrong_type: str) -> None:
+    """400 unless the body is ``content_type`` in UTF-8 (the default when no charset is named)."""
+    if request.content_type != content_type:
+        raise bad_request(wrong_type)
+    charset = request.charset
+    if charset is not None and charset.lower() not in ("utf-8", "utf8"):
+        raise bad_request("Only the UTF-8 charset is supported.")
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The whole body, within ``client_max_size`` (413 before reading when it says it is larger)."""
     limit = request.client_max_size
     if request.content_length is not None and request.content_length > limit:
         # Answer at once instead of waiting for a body that will be refused anyway.
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
     try:
-        body = await request.read()
+        return await request.read()
     except web.RequestPayloadError:  # a broken chunked or compressed body: the client's fault
         raise bad_request("The request body could not be read.") from None
-    return parse_form(body)
 
 
 def parse_authorization(header: str | None) -> tuple[ClientCredentials | None, str | None]:

@@ -15,14 +15,11 @@ from typing import Any
 
 from aiohttp import web
 
-from ...errors import ErrorCode, OAuthError
+from ..parsing import bad_request as bad_request
+from ..parsing import read_body, require_utf8_body
 
 JSON = "application/json"
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-def bad_request(description: str) -> OAuthError:
-    return OAuthError(ErrorCode.INVALID_REQUEST, description)
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -50,18 +47,8 @@ def _no_surrogates(value: Any) -> bool:
 
 async def read_json(request: web.Request) -> dict[str, Any]:
     """The request's JSON object (RFC 8259), parsed strictly."""
-    if request.content_type != JSON:
-        raise bad_request("The body must be application/json.")
-    charset = request.charset
-    if charset is not None and charset.lower() not in ("utf-8", "utf8"):
-        raise bad_request("Only the UTF-8 charset is supported.")
-    limit = request.client_max_size
-    if request.content_length is not None and request.content_length > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
-    try:
-        raw = await request.read()
-    except web.RequestPayloadError:
-        raise bad_request("The request body could not be read.") from None
+    require_utf8_body(request, JSON, "The body must be application/json.")
+    raw = await read_body(request)
     try:
         value = json.loads(raw.decode("utf-8"), object_pairs_hook=_pairs, parse_constant=_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
