@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +21,9 @@ from typing import Any
 
 import pytest
 
+from ..node_deps import SDK_DIR, missing_node_packages
 from ..redis_proc import free_port
 
-SDK_DIR = Path(__file__).resolve().parents[1] / "sdk"
-PINNED: dict[str, str] = json.loads((SDK_DIR / "package.json").read_text())["dependencies"]
 NEEDED = ("playwright-core", "sharetribe-flex-sdk")
 CHROMIUM = os.environ.get("TOKENHOUSE_CHROMIUM", "/usr/bin/chromium")
 BROWSER_TIMEOUT = 60.0
@@ -39,23 +37,7 @@ def _missing_reason() -> str | None:
             f"chromium is not installed at {CHROMIUM} (Debian's `chromium` package; .ci/run "
             "installs it with apt): the browser tier drives it headless"
         )
-    node = shutil.which("node")
-    if node is None:
-        return "node is not installed: the browser tier runs playwright-core on Node.js"
-    version = subprocess.run(  # noqa: S603
-        [node, "--version"], capture_output=True, text=True, timeout=30
-    ).stdout.strip()
-    if int(version.lstrip("v").split(".")[0]) < 18:
-        return f"node {version} is too old for playwright-core (needs 18 or newer)"
-    for name in NEEDED:
-        manifest = SDK_DIR / "node_modules" / name / "package.json"
-        installed = json.loads(manifest.read_text())["version"] if manifest.exists() else None
-        if installed != PINNED[name]:
-            return (
-                f"{name} {PINNED[name]} is not installed in tests/sdk/node_modules "
-                f"(found {installed}): `make sdk-deps` installs it with npm ci"
-            )
-    return None
+    return missing_node_packages(list(NEEDED), "the browser tier (playwright-core)")
 
 
 @pytest.fixture(scope="session")

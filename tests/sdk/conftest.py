@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import shutil
-import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +23,13 @@ import pytest
 
 from ..e2e.api_client import Api
 from ..idp_proc import IdpProcess
+from ..node_deps import PINNED, missing_node_packages
 from ..redis_proc import RedisProcess, free_port
 from ..service_proc import CONFIG_DIR, ServiceProcess, base_env, run_cli
 from .gateway import Gateway
 
 SDK_DIR = Path(__file__).resolve().parent
 SCENARIOS = SDK_DIR / "scenarios"
-PINNED: dict[str, str] = json.loads((SDK_DIR / "package.json").read_text())["dependencies"]
 ISSUER = "http://tokenhouse.sdk.test"
 AUDIENCE = "tokenhouse"
 SHORT_ACCESS_TTL = 3
@@ -38,23 +37,7 @@ NODE_TIMEOUT = 60.0
 
 
 def _missing_sdk_reason() -> str | None:
-    node = shutil.which("node")
-    if node is None:
-        return "node is not installed: the official-SDK tier runs the Sharetribe SDKs on Node.js"
-    version = subprocess.run(  # noqa: S603
-        [node, "--version"], capture_output=True, text=True, timeout=30
-    ).stdout.strip()
-    if int(version.lstrip("v").split(".")[0]) < 18:
-        return f"node {version} is too old for the Sharetribe SDKs (needs 18 or newer)"
-    for name, pinned in PINNED.items():
-        manifest = SDK_DIR / "node_modules" / name / "package.json"
-        installed = json.loads(manifest.read_text())["version"] if manifest.exists() else None
-        if installed != pinned:
-            return (
-                f"{name} {pinned} is not installed in tests/sdk/node_modules "
-                f"(found {installed}): `make sdk-deps` installs it with npm ci"
-            )
-    return None
+    return missing_node_packages(list(PINNED), "the official-SDK tier (the Sharetribe SDKs)")
 
 
 @pytest.fixture(scope="session")
