@@ -71,6 +71,13 @@ const run = async () => {
       } else if (step.do === 'viewport') {
         await page.setViewportSize({ width: step.width, height: step.height });
         results.push({});
+      } else if (step.do === 'console') {
+        // wait (bounded) until a console message containing step.contains has arrived
+        const until = Date.now() + (step.timeout || 5000);
+        while (!consoleMessages.some(m => m.text.includes(step.contains)) && Date.now() < until) {
+          await new Promise(r => setTimeout(r, 25));
+        }
+        results.push({ seen: consoleMessages.some(m => m.text.includes(step.contains)) });
       } else if (step.do === 'measure') {
         results.push(await measure(page));
       } else {
