@@ -152,18 +152,68 @@ def processors(settings: LogSettings) -> list[Any]:
     ]
 
 
+class _Direct:
+    """What ``log_event`` needs to write a JSON event itself: the processors configure_logging
+    installed, the stream and the level."""
+
+    __slots__ = ("chain", "prepare", "render", "stream", "level")
+
+    def __init__(self, chain: list[Any], stream: Any, level: int) -> None:
+        self.chain = chain
+        self.prepare, self.render = chain
+        self.stream = stream
+        self.level = level
+
+    def in_force(self) -> bool:
+        """structlog still runs exactly these processors (a test capturing events swaps the
+        list's contents, or configures another list)."""
+        chain = structlog.get_config()["processors"]
+        return (
+            chain is self.chain
+            and len(chain) == 2
+            and chain[0] is self.prepare
+            and (chain[1] is self.render)
+        )
+
+
+_direct: _Direct | None = None
+_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
+
+
+def log_event(logger: Any, method: str, event: str, fields: dict[str, Any]) -> None:
+    """``logger.<method>(event, **fields)``, the same line, written directly when it can be.
+
+    The request event is the one line every request logs. With the JSON configuration of
+    ``configure_logging`` in force it goes through the same processors (``_Prepare``, then
+    ``_dumps``) to the same stream, skipping structlog's per-call wrapping (in a benchmark,
+    about 2 % of a light grant's CPU). Anything else (the console format, a test capturing
+    events) goes through ``logger``. ``fields`` is used up.
+    """
+    direct = _direct
+    if direct is not None and direct.in_force():
+        if _LEVELS[method] < direct.level:
+            return
+        fields["event"] = event  # structlog's order: the keyword fields, then the event
+        direct.stream.write(_dumps(direct.prepare(None, method, fields)) + "\n")
+        direct.stream.flush()
+        return
+    getattr(logger, method)(event, **fields)
+
+
 def configure_logging(settings: LogSettings, stream: Any = None) -> None:
     """Configure structlog (and route the standard library's warnings through it) once."""
+    global _direct
     level = getattr(logging, settings.level.upper())
+    # the process's own stdout is written once per loop turn; a given stream at once
+    out = stream or cast(TextIO, LineBatcher(sys.stdout))
+    chain = processors(settings)
     structlog.configure(
-        processors=processors(settings),
+        processors=chain,
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        # the process's own stdout is written once per loop turn; a given stream at once
-        logger_factory=structlog.WriteLoggerFactory(
-            stream or cast(TextIO, LineBatcher(sys.stdout))
-        ),
+        logger_factory=structlog.WriteLoggerFactory(out),
         cache_logger_on_first_use=True,
     )
+    _direct = _Direct(chain, out, level) if settings.format != "console" else None
     handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(

@@ -11,14 +11,21 @@ operation name. The session counters follow the events the grants report
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from .context import RequestContext
 from .crypto.hashing import SecretHasher
@@ -51,25 +58,67 @@ class _HasherCollector(Collector):
         )
 
 
+def _go_float(value: float) -> str:
+    """A bucket bound as prometheus_client writes it."""
+    return str(floatToGoString(value))  # type: ignore[no-untyped-call]
+
+
+class RequestSeries(Collector):
+    """The request counter and latency histogram, kept as plain numbers and read at scrape time.
+
+    They are updated once per OAuth request, on the event loop: prometheus_client's Counter and
+    Histogram take a lock per value and walk the buckets on each observation, which measured at
+    about 4 % of a light grant's CPU. The series (names, labels, buckets) are the same.
+    """
+
+    def __init__(self, buckets: tuple[float, ...]) -> None:
+        self.bounds = tuple(sorted(buckets))
+        self.counts: dict[tuple[str, str, str, str], int] = {}
+        # per (endpoint, grant): a count per bucket (the last one +Inf only), then the sum
+        self.latencies: dict[tuple[str, str], list[float]] = {}
+
+    def observe(self, endpoint: str, grant: str, outcome: str, kind: str, seconds: float) -> None:
+        key = (endpoint, grant, outcome, kind)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        hist = self.latencies.get((endpoint, grant))
+        if hist is None:
+            hist = self.latencies[(endpoint, grant)] = [0] * (len(self.bounds) + 1) + [0.0]
+        hist[bisect_left(self.bounds, seconds)] += 1  # the first bucket whose bound is >= it
+        hist[-1] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "tokenhouse_requests",
+            "Requests to the OAuth endpoints by outcome (ok or the OAuth error code)",
+            labels=["endpoint", "grant", "outcome", "client_kind"],
+        )
+        for labels, count in list(self.counts.items()):  # a snapshot: a scrape may run elsewhere
+            requests.add_metric(list(labels), count)
+        yield requests
+        duration = HistogramMetricFamily(
+            "tokenhouse_request_duration_seconds",
+            "Latency of the OAuth endpoints, seconds",
+            labels=["endpoint", "grant"],
+        )
+        edges = [_go_float(b) for b in self.bounds] + ["+Inf"]
+        for series, hist in list(self.latencies.items()):
+            cumulative = 0.0
+            buckets: list[tuple[str, float]] = []
+            for edge, hits in zip(edges, hist[:-1], strict=True):
+                cumulative += hits
+                buckets.append((edge, cumulative))
+            duration.add_metric(list(series), buckets, sum_value=hist[-1])
+        yield duration
+
+
 class Metrics:
     """The service's metrics: a store observer, a session-event subscriber, a request observer."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.requests = Counter(
-            "tokenhouse_requests",
-            "Requests to the OAuth endpoints by outcome (ok or the OAuth error code)",
-            ["endpoint", "grant", "outcome", "client_kind"],
-            registry=r,
-        )
-        self.duration = Histogram(
-            "tokenhouse_request_duration_seconds",
-            "Latency of the OAuth endpoints, seconds",
-            ["endpoint", "grant"],
-            buckets=REQUEST_BUCKETS,
-            registry=r,
-        )
+        self.requests = RequestSeries(REQUEST_BUCKETS)
+        r.register(self.requests)
         self.argon2_wait = Histogram(
             "tokenhouse_argon2_wait_seconds",
             "Time an argon2 verification waited for a free slot, seconds",
@@ -104,8 +153,6 @@ class Metrics:
             registry=r,
         )
         # label children are looked up once per label set, then reused
-        self._request_children: dict[tuple[str, str, str, str], Any] = {}
-        self._duration_children: dict[tuple[str, str], Any] = {}
         self._redis_children: dict[str, Any] = {}
         self._redis_error_children: dict[str, Any] = {}
 
@@ -117,18 +164,9 @@ class Metrics:
     def observe(self, endpoint: str, ctx: RequestContext, outcome: str, latency: float) -> None:
         """Called by the request middleware after each OAuth request with the request's
         context: grant_type and client_kind are what the OAuth layer noted there."""
-        grant = ctx.grant_type or "none"
-        kind = ctx.client_kind or "none"
-        key = (endpoint, grant, outcome, kind)
-        child = self._request_children.get(key)
-        if child is None:
-            child = self._request_children[key] = self.requests.labels(*key)
-        child.inc()
-        dkey = (endpoint, grant)
-        hist = self._duration_children.get(dkey)
-        if hist is None:
-            hist = self._duration_children[dkey] = self.duration.labels(*dkey)
-        hist.observe(latency)
+        self.requests.observe(
+            endpoint, ctx.grant_type or "none", outcome, ctx.client_kind or "none", latency
+        )
 
     def store_error(self, op: str) -> None:
         child = self._redis_error_children.get(op)

@@ -21,6 +21,7 @@ from aiohttp.typedefs import Middleware
 from .. import context
 from ..context import RequestContext
 from ..errors import OAuthError
+from ..log import log_event
 from .appkeys import STATE
 from .endpoints import ENDPOINTS, Endpoint
 from .failures import client_error
@@ -56,22 +57,24 @@ def report(
     observe: Observer | None,
 ) -> None:
     """One log event for the OAuth request, and its metrics."""
+    latency_ms = round(latency * 1000, 3)
     if status == CLIENT_CLOSED:
-        log.info(endpoint.failed_event, outcome=CANCELLED, status=status,
-                 latency_ms=round(latency * 1000, 3))  # fmt: skip
+        fields = {"outcome": CANCELLED, "status": status, "latency_ms": latency_ms}
+        log_event(log, "info", endpoint.failed_event, fields)
         if observe is not None:
             observe(endpoint.name, ctx, CANCELLED, latency)
         return
-    outcome = "ok" if error is None else error.code.value
-    event = endpoint.ok_event if error is None else endpoint.failed_event
-    level = log.info if error is None or error.status < 500 else log.warning
-    level(
-        event,
-        outcome=outcome,
-        status=status,
-        latency_ms=round(latency * 1000, 3),
-        **({"detail": error.detail} if error is not None and error.detail else {}),
-    )
+    if error is None:
+        outcome = "ok"
+        fields = {"outcome": outcome, "status": status, "latency_ms": latency_ms}
+        log_event(log, "info", endpoint.ok_event, fields)
+    else:
+        outcome = error.code.value
+        fields = {"outcome": outcome, "status": status, "latency_ms": latency_ms}
+        if error.detail:
+            fields["detail"] = error.detail
+        method = "info" if error.status < 500 else "warning"
+        log_event(log, method, endpoint.failed_event, fields)
     if observe is not None:
         observe(endpoint.name, ctx, outcome, latency)
 
