@@ -6,18 +6,24 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from ..errors import OAuthError
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
+# A success's headers, built once (the Response copies them).
+_JSON_NO_STORE = CIMultiDictProxy(CIMultiDict({**NO_STORE, "Content-Type": "application/json"}))
+
+
 def json_response(
     body: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
+    if not headers:
+        return web.Response(body=orjson.dumps(body), status=status, headers=_JSON_NO_STORE)
     merged = dict(NO_STORE)
-    if headers:
-        merged.update(headers)
+    merged.update(headers)
     return web.Response(
         body=orjson.dumps(body), status=status, headers=merged, content_type="application/json"
     )

@@ -27,6 +27,8 @@ def parse_scope(raw: str | None) -> list[str] | None:
 
 def grant_scope(raw: str | None, allowed: str) -> str:
     """The scope a grant issues: its only scope, when the request asks for that or nothing."""
+    if raw is None or raw == allowed:  # what clients send: nothing to parse
+        return allowed
     tokens = parse_scope(raw)
     if tokens is not None and tokens != [allowed]:
         raise OAuthError(ErrorCode.INVALID_SCOPE)
