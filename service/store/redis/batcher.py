@@ -29,16 +29,15 @@ class ScriptBatcher:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         if not self._pending:
-            loop.call_soon(self._flush)
+            # The task's first step runs in the next loop turn and takes every call made
+            # until then: the batch leaves one turn after its first call.
+            task = loop.create_task(self._send())
+            task.add_done_callback(_ignore_result)
         self._pending.append((name, [len(keys), *keys, *args], future))
         return future
 
-    def _flush(self) -> None:
+    async def _send(self) -> None:
         batch, self._pending = self._pending, []
-        task = asyncio.ensure_future(self._send(batch))
-        task.add_done_callback(_ignore_result)
-
-    async def _send(self, batch: list[tuple[str, list[Any], asyncio.Future[Any]]]) -> None:
         try:
             async with asyncio.timeout(self.deadline):
                 replies = await self._exchange(batch)

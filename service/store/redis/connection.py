@@ -12,7 +12,9 @@ from urllib.parse import unquote, urlsplit
 from redis import asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.connection import HiredisRespSerializer
 from redis.exceptions import RedisError
+from redis.utils import HIREDIS_AVAILABLE
 
 from ...settings import RedisSettings
 
@@ -38,7 +40,26 @@ def connect(settings: RedisSettings, url: str | None = None) -> Any:
         return RedisCluster.from_url(url, **common)
     if url.startswith(SENTINEL_SCHEME):
         return _sentinel(url, common)
-    return aioredis.from_url(url, **common)
+    client = aioredis.from_url(url, **common)
+    pack_with_hiredis(client.connection_pool)
+    return client
+
+
+class _HiredisPacking:
+    """Commands packed by hiredis, in C: redis-py's asyncio connections pack them in Python
+    (what its synchronous ones do when hiredis is installed; the bytes are the same)."""
+
+    _serializer = HiredisRespSerializer()
+
+    def pack_command(self, *args: Any) -> list[bytes]:
+        return self._serializer.pack(*args)  # type: ignore[no-any-return]
+
+
+def pack_with_hiredis(pool: Any) -> None:
+    """Have the pool's new connections pack commands with hiredis (TCP, TLS or a Unix socket)."""
+    base = pool.connection_class
+    if HIREDIS_AVAILABLE and not issubclass(base, _HiredisPacking):
+        pool.connection_class = type(f"Hiredis{base.__name__}", (_HiredisPacking, base), {})
 
 
 def parse_sentinel_url(
