@@ -124,7 +124,8 @@ def main() -> int:
             "machine": {
                 "cpus": os.cpu_count(),
                 "python": platform.python_version(),
-                "note": "a shared 2-core VM: other suites ran beside it",
+                # the load average at the end: near 0 before the run means a quiet machine
+                "load_average": [round(x, 2) for x in os.getloadavg()],
             },  # fmt: skip
             "servers": servers,
             "ratios": ratios(servers),
