@@ -172,7 +172,7 @@ class _Direct:
             chain is self.chain
             and len(chain) == 2
             and chain[0] is self.prepare
-            and (chain[1] is self.render)
+            and chain[1] is self.render
         )
 
 

@@ -57,24 +57,17 @@ def report(
     observe: Observer | None,
 ) -> None:
     """One log event for the OAuth request, and its metrics."""
-    latency_ms = round(latency * 1000, 3)
     if status == CLIENT_CLOSED:
-        fields = {"outcome": CANCELLED, "status": status, "latency_ms": latency_ms}
-        log_event(log, "info", endpoint.failed_event, fields)
-        if observe is not None:
-            observe(endpoint.name, ctx, CANCELLED, latency)
-        return
-    if error is None:
-        outcome = "ok"
-        fields = {"outcome": outcome, "status": status, "latency_ms": latency_ms}
-        log_event(log, "info", endpoint.ok_event, fields)
+        outcome, event, method = CANCELLED, endpoint.failed_event, "info"
+    elif error is None:
+        outcome, event, method = "ok", endpoint.ok_event, "info"
     else:
-        outcome = error.code.value
-        fields = {"outcome": outcome, "status": status, "latency_ms": latency_ms}
-        if error.detail:
-            fields["detail"] = error.detail
+        outcome, event = error.code.value, endpoint.failed_event
         method = "info" if error.status < 500 else "warning"
-        log_event(log, method, endpoint.failed_event, fields)
+    fields = {"outcome": outcome, "status": status, "latency_ms": round(latency * 1000, 3)}
+    if error is not None and error.detail:
+        fields["detail"] = error.detail
+    log_event(log, method, event, fields)
     if observe is not None:
         observe(endpoint.name, ctx, outcome, latency)
 
