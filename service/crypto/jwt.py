@@ -30,6 +30,7 @@ TYP = "at+jwt"
 # by a foreign clock (an identity provider's) passes its own, up to 60 s, to verify().
 OWN_LEEWAY = 5
 FORBIDDEN_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c", "crit"})
+OWN_MAX_LENGTH = 4096  # our access tokens are far shorter
 VERIFIED_CACHE = 10_000  # verified tokens remembered per process
 
 
@@ -47,6 +48,19 @@ def assert_backend() -> None:
         raise SigningKeyError(
             "python-jose is not using the cryptography backend; install python-jose[cryptography]"
         )
+
+
+def _unverified_header(token: str, max_length: int) -> dict[str, Any]:
+    """The header of a compact JWS of at most ``max_length`` characters, not yet verified."""
+    if len(token) > max_length or token.count(".") != 2:
+        raise InvalidJwt("not a compact JWS")
+    try:
+        header = jws.get_unverified_header(token)
+    except (JOSEError, ValueError, TypeError) as exc:
+        raise InvalidJwt("unreadable header") from exc
+    if not isinstance(header, dict):
+        raise InvalidJwt("header is not an object")
+    return header
 
 
 def _b64(data: bytes) -> bytes:
@@ -193,14 +207,7 @@ class JwtCodec:
 
     def _verify_signed(self, token: str) -> dict[str, Any]:
         """Header rules and the signature; the claims as an object."""
-        if len(token) > 4096 or token.count(".") != 2:
-            raise InvalidJwt("not a compact JWS")
-        try:
-            header = jws.get_unverified_header(token)
-        except (JOSEError, ValueError, TypeError) as exc:
-            raise InvalidJwt("unreadable header") from exc
-        if not isinstance(header, dict):
-            raise InvalidJwt("header is not an object")
+        header = _unverified_header(token, OWN_MAX_LENGTH)
         if header.get("alg") != self.algorithm:
             raise InvalidJwt(f"alg {str(header.get('alg'))[:16]!r} is not allowed")
         if FORBIDDEN_HEADERS & header.keys():
@@ -249,15 +256,7 @@ FOREIGN_KEY_TYPES = {"RS256": "RSA", "ES256": "EC"}  # the only algorithms a for
 
 def foreign_header(token: str) -> dict[str, Any]:
     """The header of a foreign compact JWS, unverified: only to pick its key by ``kid``."""
-    if len(token) > FOREIGN_MAX_LENGTH or token.count(".") != 2:
-        raise InvalidJwt("not a compact JWS")
-    try:
-        header = jws.get_unverified_header(token)
-    except (JOSEError, ValueError, TypeError) as exc:
-        raise InvalidJwt("unreadable header") from exc
-    if not isinstance(header, dict):
-        raise InvalidJwt("header is not an object")
-    return header
+    return _unverified_header(token, FOREIGN_MAX_LENGTH)
 
 
 def verify_foreign(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import structlog
@@ -20,15 +21,24 @@ from service.settings import LogSettings
 log = structlog.get_logger("tokenhouse.test")
 
 
-@pytest.fixture
-def configured() -> Iterator[io.StringIO]:
+@contextmanager
+def logging_to_a_string(level: str = "info", fmt: str = "json") -> Iterator[io.StringIO]:
+    """configure_logging onto a string, structlog's configuration restored afterwards."""
     saved = structlog.get_config()
     stream = io.StringIO()
-    configure_logging(LogSettings(level="info", format="json"), stream=stream)
-    structlog.configure(cache_logger_on_first_use=False)
-    yield stream
-    structlog.configure(**saved)
-    context.end()
+    try:
+        configure_logging(LogSettings(level=level, format=fmt), stream=stream)
+        structlog.configure(cache_logger_on_first_use=False)
+        yield stream
+    finally:
+        structlog.configure(**saved)
+        context.end()
+
+
+@pytest.fixture
+def configured() -> Iterator[io.StringIO]:
+    with logging_to_a_string() as stream:
+        yield stream
 
 
 def lines(stream: io.StringIO) -> list[str]:
@@ -74,14 +84,9 @@ def test_values_shaped_like_tokens_are_redacted_on_the_direct_path(configured, s
 
 
 def test_the_configured_level_filters_the_direct_path():
-    saved = structlog.get_config()
-    stream = io.StringIO()
-    try:
-        configure_logging(LogSettings(level="warning", format="json"), stream=stream)
+    with logging_to_a_string(level="warning") as stream:
         log_event(log, "info", "token.issued", {"outcome": "ok"})
         log_event(log, "warning", "token.failed", {"outcome": "server_error"})
-    finally:
-        structlog.configure(**saved)
     assert [json.loads(line)["event"] for line in lines(stream)] == ["token.failed"]
 
 
@@ -98,13 +103,8 @@ def test_a_capture_of_events_still_sees_the_request_event(configured):
 
 
 def test_the_console_format_goes_through_structlog():
-    saved = structlog.get_config()
-    stream = io.StringIO()
-    try:
-        configure_logging(LogSettings(level="info", format="console"), stream=stream)
+    with logging_to_a_string(fmt="console") as stream:
         log_event(log, "info", "token.issued", {"outcome": "ok"})
-    finally:
-        structlog.configure(**saved)
     [line] = lines(stream)
     assert "token.issued" in line and not line.startswith("{")
 
